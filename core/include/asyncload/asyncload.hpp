@@ -1,0 +1,133 @@
+// asyncload — GameMaker's asynchronous HTTP model for C++20 games, natively and in browsers.
+//
+// The game thread calls http_get / http_get_file / http_post_string / http_request and gets a
+// request id at once (>= 0), or -1 with last_error() when the call is refused (bad URL, scheme
+// other than http/https, header injection, file target outside file_root, ...). Nothing blocks
+// on the network. Once per frame the game calls dispatch(), which hands every ready event to its
+// handler as an AsyncLoad (GameMaker's async_load map), in the order the events became ready:
+//
+//   asyncload::Http http;
+//   auto id = http.http_get("https://example.com/scores");
+//   while (running) {                                  // the game loop
+//     http.dispatch([&](const asyncload::AsyncLoad& e) {
+//       if (e.id() == id && e.status() == 0) show(e.result());
+//     });
+//     draw_frame();
+//   }
+//
+// Every accepted request produces exactly one final event (status <= 0), unless the Http is
+// destroyed first. Progress events (status 1) are coalesced: at most one per request per
+// dispatch(), only when bytes advanced, never after the final event, and only when the backend
+// can report progress (capabilities().progress_events) and Options::progress_events is true.
+// A completed HTTP exchange is status 0 whatever its code: read http_status().
+//
+// Threads: an Http belongs to the thread that calls it (the game thread). Handlers run on that
+// thread inside dispatch(). Buffers are only touched there. The native backend does its network
+// work on one internal I/O thread; the web backend on the browser's main thread between frames.
+#pragma once
+
+#include <asyncload/backend.hpp>
+#include <asyncload/buffer.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace asyncload {
+
+inline constexpr std::string_view version = "0.1.0";
+
+struct Options {
+  std::chrono::milliseconds connect_timeout{60000};  // same as http_set_connect_timeout; 0 = off
+  std::chrono::milliseconds stall_timeout{0};        // 0 = off: fail with -2 after N ms without a byte
+  std::chrono::milliseconds total_timeout{0};        // 0 = off
+  int max_redirects = 10;
+  std::size_t max_body_bytes = 0;    // 0 = unlimited; over it: -5 (memory and buffer bodies)
+  std::size_t max_connections = 64;  // transfers at once; the rest wait in order
+  bool progress_events = true;       // status-1 events where the backend can
+  std::string file_root;             // "" = targets as given; else confined under it
+  std::string ca_file;               // extra trusted CA bundle (PEM); "" = system
+  std::string user_agent;            // "" = "asyncload/<version>"
+};
+
+struct DispatchLimits {
+  std::size_t max_events = SIZE_MAX;        // events handed out in one dispatch() at most
+  std::chrono::microseconds time_budget{0};  // 0 = none; else stop once this much time passed
+};
+
+// One async_load map. map() is exactly GameMaker's async_load; the accessors read it.
+class AsyncLoad {
+public:
+  explicit AsyncLoad(boost::json::object map) : map_(std::move(map)) {}
+
+  const boost::json::object& map() const { return map_; }
+  RequestId id() const;
+  int status() const;
+  long http_status() const;                // 0 on progress events and when no response arrived
+  std::string_view url() const;
+  std::string_view result() const;          // "" when result is not a string (buffer mode)
+  std::int64_t result_bytes() const;        // buffer mode: response length; else -1
+  std::int64_t content_length() const;      // -1 when unknown
+  std::int64_t size_downloaded() const;
+  const boost::json::object& response_headers() const;  // {} on progress events
+  std::string_view header(std::string_view lower_case_name) const;  // "" when absent
+  std::string_view error() const;           // "" unless status < 0
+
+private:
+  boost::json::object map_;
+};
+
+class Http {
+public:
+  explicit Http(Options options = {});                        // the platform backend
+  Http(std::unique_ptr<Backend> backend, Options options = {});  // any backend
+  ~Http();  // cancels what is in flight; no handler runs afterwards
+  Http(const Http&) = delete;
+  Http& operator=(const Http&) = delete;
+
+  RequestId http_get(std::string_view url);
+  RequestId http_get_file(std::string_view url, std::string_view local_target);
+  RequestId http_post_string(std::string_view url, std::string_view body);
+  RequestId http_request(std::string_view url, std::string_view method, const Headers& headers,
+                         std::string_view body);
+  RequestId http_request(std::string_view url, std::string_view method, const Headers& headers,
+                         std::shared_ptr<Buffer> buffer);
+
+  void http_set_request_crossorigin(std::string_view type);  // "anonymous" | "use-credentials"
+  std::string http_get_request_crossorigin() const;
+  void http_set_connect_timeout(std::chrono::milliseconds timeout);  // applies to later requests
+  std::chrono::milliseconds http_get_connect_timeout() const;
+
+  // Extension (GameMaker has none): stops a request. Its final event is status -3, delivered by
+  // a later dispatch(); nothing else is delivered for it. False if the id is unknown or its
+  // final event was already delivered or queued as cancelled.
+  bool http_cancel(RequestId id);
+
+  // Once per frame: hands every ready event to `handler` in order, on this thread, and returns
+  // how many. Events that become ready during the call wait for the next one. If the handler
+  // throws, the event it was given counts as delivered and the exception propagates; the rest
+  // wait for the next dispatch().
+  std::size_t dispatch(const std::function<void(const AsyncLoad&)>& handler,
+                       DispatchLimits limits = {});
+
+  // Extension for headless loops (tools, bots, tests): blocks until an event is ready or
+  // `timeout` passed; true if one is ready. Where the platform cannot block (the browser) it
+  // returns at once.
+  bool wait(std::chrono::milliseconds timeout);
+
+  Capabilities capabilities() const;
+  std::size_t in_flight() const;  // accepted requests whose final event was not yet delivered
+  const std::string& last_error() const;  // why the last refused call returned -1
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace asyncload

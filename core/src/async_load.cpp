@@ -1,0 +1,92 @@
+#include "async_load.hpp"
+
+#include <asyncload/asyncload.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace asyncload::detail {
+
+boost::json::object header_object(const Headers& headers) {
+  boost::json::object object;
+  for (const auto& [name, value] : headers) {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto [slot, inserted] = object.emplace(lower, value);
+    if (!inserted) {
+      boost::json::string& joined = slot->value().as_string();
+      joined.append(", ");
+      joined.append(value);
+    }
+  }
+  return object;
+}
+
+boost::json::object progress_map(RequestId id, std::string_view url, std::int64_t size_downloaded,
+                                 std::int64_t content_length) {
+  boost::json::object map;
+  map.reserve(5);
+  map.emplace("id", id);
+  map.emplace("status", status::downloading);
+  map.emplace("url", url);
+  map.emplace("contentLength", content_length);
+  map.emplace("sizeDownloaded", size_downloaded);
+  return map;
+}
+
+boost::json::object final_map(const Outcome& outcome, std::string_view url, boost::json::value result) {
+  boost::json::object map;
+  map.reserve(9);
+  map.emplace("id", outcome.id);
+  map.emplace("status", outcome.status);
+  map.emplace("url", url);
+  map.emplace("http_status", outcome.http_status);
+  map.emplace("result", std::move(result));
+  map.emplace("response_headers", header_object(outcome.response_headers));
+  map.emplace("contentLength", outcome.content_length);
+  map.emplace("sizeDownloaded", outcome.size_downloaded);
+  if (outcome.status < 0) map.emplace("error", outcome.error);
+  return map;
+}
+
+}  // namespace asyncload::detail
+
+// ---- AsyncLoad accessors --------------------------------------------------------------------
+
+namespace asyncload {
+namespace {
+
+std::int64_t integer_or(const boost::json::object& map, std::string_view key, std::int64_t fallback) {
+  const boost::json::value* value = map.if_contains(key);
+  return value && value->is_int64() ? value->get_int64() : fallback;
+}
+
+std::string_view string_or_empty(const boost::json::object& map, std::string_view key) {
+  const boost::json::value* value = map.if_contains(key);
+  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view();
+}
+
+}  // namespace
+
+RequestId AsyncLoad::id() const { return integer_or(map_, "id", -1); }
+int AsyncLoad::status() const { return static_cast<int>(integer_or(map_, "status", status::network_error)); }
+long AsyncLoad::http_status() const { return static_cast<long>(integer_or(map_, "http_status", 0)); }
+std::string_view AsyncLoad::url() const { return string_or_empty(map_, "url"); }
+std::string_view AsyncLoad::result() const { return string_or_empty(map_, "result"); }
+std::int64_t AsyncLoad::result_bytes() const { return integer_or(map_, "result", -1); }
+std::int64_t AsyncLoad::content_length() const { return integer_or(map_, "contentLength", -1); }
+std::int64_t AsyncLoad::size_downloaded() const { return integer_or(map_, "sizeDownloaded", 0); }
+std::string_view AsyncLoad::error() const { return string_or_empty(map_, "error"); }
+
+const boost::json::object& AsyncLoad::response_headers() const {
+  static const boost::json::object none;
+  const boost::json::value* value = map_.if_contains("response_headers");
+  return value && value->is_object() ? value->get_object() : none;
+}
+
+std::string_view AsyncLoad::header(std::string_view lower_case_name) const {
+  return string_or_empty(response_headers(), lower_case_name);
+}
+
+}  // namespace asyncload

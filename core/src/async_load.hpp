@@ -1,0 +1,20 @@
+// Building GameMaker's async_load maps (the keys of DESIGN.md, in that order).
+#pragma once
+
+#include <asyncload/backend.hpp>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+namespace asyncload::detail {
+
+// Response headers as the game sees them: names lower-case, repeats joined with ", ".
+boost::json::object header_object(const Headers& headers);
+
+boost::json::object progress_map(RequestId id, std::string_view url, std::int64_t size_downloaded,
+                                 std::int64_t content_length);
+
+// `result` is the body, the file path, the buffer byte count or "".
+boost::json::object final_map(const Outcome& outcome, std::string_view url, boost::json::value result);
+
+}  // namespace asyncload::detail

@@ -1,0 +1,48 @@
+#include "event_queue.hpp"
+
+namespace asyncload::detail {
+
+void EventQueue::progress(RequestId id, std::int64_t size_downloaded, std::int64_t content_length) {
+  std::lock_guard lock(mutex_);
+  if (auto slot = waiting_progress_.find(id); slot != waiting_progress_.end()) {
+    Outcome& waiting = queue_[slot->second].outcome;
+    waiting.size_downloaded = size_downloaded;
+    waiting.content_length = content_length;
+    return;
+  }
+  waiting_progress_.emplace(id, queue_.size());
+  ReadyEvent event;
+  event.outcome.id = id;
+  event.outcome.status = status::downloading;
+  event.outcome.size_downloaded = size_downloaded;
+  event.outcome.content_length = content_length;
+  push_locked(std::move(event));
+}
+
+void EventQueue::finish(Outcome outcome) {
+  std::lock_guard lock(mutex_);
+  // A later progress report for this id (there should be none) must not jump ahead of the
+  // final event, so forget its slot.
+  waiting_progress_.erase(outcome.id);
+  push_locked(ReadyEvent{true, std::move(outcome)});
+}
+
+void EventQueue::push_locked(ReadyEvent event) {
+  queue_.push_back(std::move(event));
+  if (!ready_.exchange(true, std::memory_order_release)) became_ready_.notify_all();
+}
+
+void EventQueue::take_all(std::deque<ReadyEvent>& out) {
+  std::lock_guard lock(mutex_);
+  for (auto& event : queue_) out.push_back(std::move(event));
+  queue_.clear();
+  waiting_progress_.clear();
+  ready_.store(false, std::memory_order_release);
+}
+
+bool EventQueue::wait(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return became_ready_.wait_for(lock, timeout, [this] { return !queue_.empty(); });
+}
+
+}  // namespace asyncload::detail

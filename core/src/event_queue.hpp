@@ -1,0 +1,47 @@
+// The ready queue between the backend's thread and the game thread.
+//
+// Backend side (any one thread): progress() and finish() append in the order things happen.
+// A request's progress that is still waiting is updated in place rather than appended again:
+// that is the coalescing, so the queue holds at most one progress entry per request.
+// Game side: take_all() moves everything at once; what arrives later waits for the next take.
+#pragma once
+
+#include <asyncload/backend.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace asyncload::detail {
+
+struct ReadyEvent {
+  bool is_final = false;
+  Outcome outcome;  // progress entries use id, content_length and size_downloaded only
+};
+
+class EventQueue final : public Events {
+public:
+  void progress(RequestId id, std::int64_t size_downloaded, std::int64_t content_length) override;
+  void finish(Outcome outcome) override;
+
+  // Game thread. Appends every ready event to `out`, in order.
+  void take_all(std::deque<ReadyEvent>& out);
+  // Cheap check for the per-frame fast path: may be stale, never wrong for long.
+  bool maybe_ready() const { return ready_.load(std::memory_order_acquire); }
+  // Blocks until something is ready or `timeout` passed.
+  bool wait(std::chrono::milliseconds timeout);
+
+private:
+  void push_locked(ReadyEvent event);
+
+  std::mutex mutex_;
+  std::condition_variable became_ready_;
+  std::vector<ReadyEvent> queue_;
+  std::unordered_map<RequestId, std::size_t> waiting_progress_;  // id -> index in queue_
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace asyncload::detail

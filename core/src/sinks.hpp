@@ -1,0 +1,64 @@
+// The three places a response body can go: memory (http_get & co), a GameMaker buffer and a
+// file (http_get_file). The backend's thread writes; the game thread reads only after the
+// transfer's final event was queued (the queue's mutex orders the two).
+#pragma once
+
+#include <asyncload/backend.hpp>
+
+#include <boost/json/string.hpp>
+
+#include <filesystem>
+#include <mutex>
+
+namespace asyncload::detail {
+
+// Keeps the body in memory, at most `keep_at_most` bytes of it (a fixed buffer's size), and
+// fails with too_large past `limit` (Options::max_body_bytes, 0 = none).
+class MemorySink final : public BodySink {
+public:
+  MemorySink(std::size_t limit, std::size_t keep_at_most);
+  void begin(long http_status, std::int64_t content_length) override;
+  int write(std::string_view bytes) override;
+  std::string failure() const override { return failure_; }
+
+  boost::json::string take_body() { return std::move(body_); }
+  std::size_t total_bytes() const { return total_; }  // may exceed what was kept
+
+private:
+  std::size_t limit_;
+  std::size_t keep_at_most_;
+  boost::json::string body_;
+  std::size_t total_ = 0;
+  std::string failure_;
+};
+
+// Streams the body to a hidden temporary file beside the target (so the final rename stays on
+// one file system). The game thread commits it onto the target or discards it.
+class FileSink final : public BodySink {
+public:
+  explicit FileSink(std::filesystem::path target);
+  ~FileSink() override;  // discards what was not committed
+  void begin(long http_status, std::int64_t content_length) override;
+  int write(std::string_view bytes) override;
+  std::string failure() const override;
+
+  // Game thread. Renames the temporary file onto the target: "" on success, else why not.
+  std::string commit();
+  // Any thread. Closes and removes the temporary file; later writes fail harmlessly.
+  void discard();
+
+  const std::filesystem::path& target() const { return target_; }
+
+private:
+  std::string open_locked();  // creates directories and the temporary file
+  void close_and_remove_locked();
+
+  mutable std::mutex mutex_;  // the backend writes while the game thread may cancel
+  std::filesystem::path target_;
+  std::filesystem::path temporary_;
+  int fd_ = -1;
+  bool discarded_ = false;
+  std::string failure_;
+};
+
+}  // namespace asyncload::detail

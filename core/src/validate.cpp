@@ -1,0 +1,111 @@
+#include "validate.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace asyncload::detail {
+namespace {
+
+bool is_tchar(unsigned char c) {
+  if (std::isalnum(c)) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+// Boost.URL follows RFC 3986, which has no raw non-ASCII. IDN hosts and UTF-8 paths are still
+// what users type, so check them as their percent-encoded form (the backend sends the original).
+std::string percent_encode_non_ascii(std::string_view url) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(url.size());
+  for (unsigned char c : url) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool is_within(const std::filesystem::path& path, const std::filesystem::path& root) {
+  auto [root_end, path_at] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+  return root_end == root.end() && path_at != path.end();
+}
+
+}  // namespace
+
+bool is_token(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
+}
+
+std::string check_url(std::string_view url) {
+  if (url.empty()) return "invalid URL: empty";
+  if (url.size() > max_url_bytes) return "invalid URL: longer than 64 KiB";
+  const std::string checked = percent_encode_non_ascii(url);
+  auto parsed = boost::urls::parse_uri(checked);
+  if (!parsed) return "invalid URL '" + std::string(url.substr(0, 200)) + "': " + parsed.error().message();
+  if (!iequals(parsed->scheme(), "http") && !iequals(parsed->scheme(), "https"))
+    return "refused URL scheme '" + std::string(parsed->scheme()) + "': only http and https are fetched";
+  const std::string_view after_scheme = url.substr(url.find("//") + 2);
+  const std::string_view raw_authority = after_scheme.substr(0, after_scheme.find_first_of("/?#"));
+  if (!parsed->has_authority() || parsed->encoded_host().empty())
+    return "invalid URL '" + std::string(url.substr(0, 200)) + "': no host";
+  // Clients (and Boost.URL 1.81) disagree on which '@' ends the userinfo, so "http://a@b@c/" could reach either host.
+  if (std::count(raw_authority.begin(), raw_authority.end(), '@') > 1)
+    return "invalid URL '" + std::string(url.substr(0, 200)) + "': ambiguous userinfo ('@' twice)";
+  return {};
+}
+
+std::string check_method(std::string_view method) {
+  if (!is_token(method)) return "invalid HTTP method '" + std::string(method.substr(0, 100)) + "': not a token";
+  return {};
+}
+
+std::string check_headers(const Headers& headers) {
+  for (const auto& [name, value] : headers) {
+    if (!is_token(name)) return "invalid header name '" + name.substr(0, 100) + "': not a token";
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+      return "invalid value for header '" + name + "': contains CR, LF or NUL";
+  }
+  return {};
+}
+
+std::string check_file_target(std::string_view target, std::string_view root,
+                              std::filesystem::path& resolved) {
+  namespace fs = std::filesystem;
+  if (target.empty()) return "invalid file target: empty";
+  if (target.find('\0') != std::string_view::npos) return "invalid file target: contains NUL";
+  fs::path path{std::string(target)};
+  if (!path.has_filename()) return "invalid file target '" + std::string(target) + "': names a directory";
+  std::error_code ec;
+  if (!root.empty()) {
+    const fs::path root_path = fs::weakly_canonical(fs::absolute(fs::path{std::string(root)}, ec), ec);
+    if (ec) return "file root '" + std::string(root) + "' cannot be resolved: " + ec.message();
+    // weakly_canonical resolves "..", "." and every symlink that exists, so what is left is
+    // where the bytes would really land.
+    const fs::path full = fs::weakly_canonical(path.is_absolute() ? path : root_path / path, ec);
+    if (ec) return "file target '" + std::string(target) + "' cannot be resolved: " + ec.message();
+    if (!is_within(full, root_path))
+      return "file target '" + std::string(target) + "' is outside the file root '" + root_path.string() + "'";
+    resolved = full;
+  } else {
+    resolved = path;
+  }
+  const fs::file_status st = fs::status(resolved, ec);
+  if (fs::exists(st) && !fs::is_regular_file(st))
+    return "file target '" + resolved.string() + "' exists and is not a regular file";
+  return {};
+}
+
+}  // namespace asyncload::detail

@@ -1,0 +1,26 @@
+// Call-time checks. Each returns "" when the input is acceptable, else a one-line reason that
+// becomes last_error(). Nothing here touches the network.
+#pragma once
+
+#include <asyncload/backend.hpp>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace asyncload::detail {
+
+inline constexpr std::size_t max_url_bytes = 64 * 1024;
+
+bool is_token(std::string_view text);  // RFC 9110 token: 1*tchar
+std::string check_url(std::string_view url);
+std::string check_method(std::string_view method);
+std::string check_headers(const Headers& headers);
+
+// Resolves a http_get_file target: relative targets land under `root` when it is set, and
+// anything that escapes it (.., absolute paths elsewhere, symlinks out) is refused. An existing
+// target must be a regular file. On success `resolved` is the path the file will have.
+std::string check_file_target(std::string_view target, std::string_view root,
+                              std::filesystem::path& resolved);
+
+}  // namespace asyncload::detail

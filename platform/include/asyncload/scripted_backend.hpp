@@ -1,0 +1,111 @@
+// ScriptedBackend — a backend whose transfers finish when the test says so. It lets unit tests
+// (the core's own, or a game's) drive asyncload deterministically without a network:
+//
+//   auto backend = std::make_unique<asyncload::ScriptedBackend>();
+//   auto* script = backend.get();
+//   asyncload::Http http(std::move(backend));
+//   auto id = http.http_get("http://example.test/");
+//   script->respond(id, 200, "hello");          // body and final outcome, queued at once
+//   http.dispatch(handler);                      // delivers {status 0, http_status 200, "hello"}
+//
+// Everything happens on the calling thread.
+#pragma once
+
+#include <asyncload/backend.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace asyncload {
+
+class ScriptedBackend final : public Backend {
+public:
+  explicit ScriptedBackend(Capabilities capabilities = all_capabilities()) : capabilities_(std::move(capabilities)) {}
+
+  static Capabilities all_capabilities() {
+    return {"scripted", true, true, true, true, true, true, true, false};
+  }
+
+  void bind(Events& events, const BackendSettings& settings) override {
+    events_ = &events;
+    settings_ = settings;
+  }
+  Capabilities capabilities() const override { return capabilities_; }
+  void start(Transfer transfer) override {
+    started_.push_back(transfer.id);
+    running_.emplace(transfer.id, std::move(transfer));
+  }
+  void cancel(RequestId id) override {
+    cancelled_.push_back(id);
+    running_.erase(id);
+  }
+
+  // ---- the script ----
+  bool running(RequestId id) const { return running_.count(id) != 0; }
+  const Transfer& transfer(RequestId id) const { return running_.at(id); }
+  const std::vector<RequestId>& started() const { return started_; }
+  const std::vector<RequestId>& cancelled() const { return cancelled_; }
+  const BackendSettings& settings() const { return settings_; }
+
+  // Writes body bytes as a real backend would and reports progress.
+  int receive(RequestId id, std::string_view bytes, long http_status = 200, std::int64_t content_length = -1) {
+    Progress& p = progress_[id];
+    Transfer& t = running_.at(id);
+    if (!p.begun) {
+      t.sink->begin(http_status, content_length);
+      p.begun = true;
+    }
+    p.bytes += static_cast<std::int64_t>(bytes.size());
+    p.content_length = content_length;
+    const int written = t.sink->write(bytes);
+    if (t.report_progress) events_->progress(id, p.bytes, content_length);
+    return written;
+  }
+
+  // Ends a transfer: status 0 with the given HTTP status and body, or a failure.
+  void respond(RequestId id, long http_status, std::string_view body = {}, Headers headers = {}) {
+    Outcome outcome;
+    outcome.id = id;
+    outcome.http_status = http_status;
+    outcome.response_headers = std::move(headers);
+    if (!body.empty()) {
+      if (int written = receive(id, body, http_status, static_cast<std::int64_t>(body.size())); written < 0) {
+        outcome.status = written;
+        outcome.error = running_.at(id).sink->failure();
+      }
+    }
+    outcome.content_length = progress_[id].begun ? progress_[id].content_length : -1;
+    outcome.size_downloaded = progress_[id].bytes;
+    finish(std::move(outcome));
+  }
+  void fail(RequestId id, int status, std::string error) {
+    Outcome outcome;
+    outcome.id = id;
+    outcome.status = status;
+    outcome.error = std::move(error);
+    outcome.size_downloaded = progress_[id].bytes;
+    finish(std::move(outcome));
+  }
+
+private:
+  struct Progress {
+    bool begun = false;
+    std::int64_t bytes = 0;
+    std::int64_t content_length = -1;
+  };
+  void finish(Outcome outcome) {
+    running_.erase(outcome.id);
+    progress_.erase(outcome.id);
+    events_->finish(std::move(outcome));
+  }
+
+  Capabilities capabilities_;
+  Events* events_ = nullptr;
+  BackendSettings settings_;
+  std::map<RequestId, Transfer> running_;
+  std::map<RequestId, Progress> progress_;
+  std::vector<RequestId> started_;
+  std::vector<RequestId> cancelled_;
+};
+
+}  // namespace asyncload

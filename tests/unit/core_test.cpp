@@ -1,0 +1,541 @@
+// Unit tests of the core over the scripted backend: ordering, coalescing, exactly-once finals,
+// DispatchLimits, re-entrant handlers, refusals, buffers and file targets. No network here.
+#include <asyncload/asyncload.hpp>
+#include <asyncload/scripted_backend.hpp>
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+
+using namespace asyncload;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fixture {
+  explicit Fixture(Options options = {}, Capabilities caps = ScriptedBackend::all_capabilities()) {
+    auto backend = std::make_unique<ScriptedBackend>(std::move(caps));
+    script = backend.get();
+    http = std::make_unique<Http>(std::move(backend), std::move(options));
+  }
+  std::vector<AsyncLoad> frame(DispatchLimits limits = {}) {
+    std::vector<AsyncLoad> events;
+    http->dispatch([&](const AsyncLoad& e) { events.push_back(e); }, limits);
+    return events;
+  }
+  ScriptedBackend* script = nullptr;
+  std::unique_ptr<Http> http;
+};
+
+struct TempDir {
+  TempDir() {
+    std::random_device random;
+    path = fs::temp_directory_path() / ("asyncload-unit-" + std::to_string(random()));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::vector<std::string> entries() const {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::recursive_directory_iterator(path)) names.push_back(entry.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  fs::path path;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_file(const fs::path& path, std::string_view bytes) {
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace
+
+TEST_CASE("a completed request delivers exactly the async_load keys of GameMaker") {
+  Fixture f;
+  const RequestId id = f.http->http_get("http://example.test/scores");
+  REQUIRE(id >= 0);
+  CHECK(f.http->in_flight() == 1);
+  CHECK(f.frame().empty());  // nothing ready yet
+
+  f.script->respond(id, 200, "hello", {{"Content-Type", "text/plain"}, {"X-A", "1"}, {"x-a", "2"}});
+  auto events = f.frame();
+  REQUIRE(events.size() == 2);  // the progress of the body, then the final event
+  CHECK(events[0].status() == 1);
+  CHECK(events[0].size_downloaded() == 5);
+  CHECK(events[0].content_length() == 5);
+  CHECK(events[0].map().size() == 5);
+
+  const AsyncLoad& done = events[1];
+  CHECK(done.id() == id);
+  CHECK(done.status() == 0);
+  CHECK(done.http_status() == 200);
+  CHECK(done.result() == "hello");
+  CHECK(done.url() == "http://example.test/scores");
+  CHECK(done.header("content-type") == "text/plain");
+  CHECK(done.header("x-a") == "1, 2");
+  std::vector<std::string> keys;
+  for (const auto& kv : done.map()) keys.emplace_back(kv.key());
+  CHECK(keys == std::vector<std::string>{"id", "status", "url", "http_status", "result", "response_headers",
+                                         "contentLength", "sizeDownloaded"});
+  CHECK(f.http->in_flight() == 0);
+  CHECK(f.frame().empty());  // exactly once
+}
+
+TEST_CASE("ids are distinct and events come in the order they became ready") {
+  Fixture f;
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(f.http->http_get("http://example.test/" + std::to_string(i)));
+  CHECK(std::set<RequestId>(ids.begin(), ids.end()).size() == 5);
+  for (int i : {3, 1, 4, 0, 2}) f.script->respond(ids[i], 200);
+  auto events = f.frame();
+  REQUIRE(events.size() == 5);
+  std::vector<RequestId> order;
+  for (const auto& e : events) order.push_back(e.id());
+  CHECK(order == std::vector<RequestId>{ids[3], ids[1], ids[4], ids[0], ids[2]});
+}
+
+TEST_CASE("failures are one final event with a reason and http_status 0") {
+  Fixture f;
+  const RequestId id = f.http->http_get("http://127.0.0.1:1/");
+  f.script->fail(id, status::network_error, "Failed to connect");
+  auto events = f.frame();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].status() == -1);
+  CHECK(events[0].http_status() == 0);
+  CHECK(events[0].result().empty());
+  CHECK(events[0].error() == "Failed to connect");
+  CHECK(events[0].map().contains("error"));
+}
+
+TEST_CASE("progress is coalesced to one event per request per dispatch and only when bytes advanced") {
+  Fixture f;
+  const RequestId a = f.http->http_get("http://example.test/a");
+  const RequestId b = f.http->http_get("http://example.test/b");
+  f.script->receive(a, "12", 200, 10);
+  f.script->receive(b, "1", 200, -1);
+  f.script->receive(a, "345", 200, 10);
+  auto events = f.frame();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].id() == a);
+  CHECK(events[0].size_downloaded() == 5);  // the latest figure, not the first
+  CHECK(events[0].content_length() == 10);
+  CHECK(events[1].id() == b);
+  CHECK(events[1].content_length() == -1);
+
+  CHECK(f.frame().empty());  // no new bytes, no event
+  f.script->receive(a, "", 200, 10);  // a report without new bytes
+  CHECK(f.frame().empty());
+
+  f.script->receive(a, "67890", 200, 10);
+  f.script->respond(a, 200);
+  events = f.frame();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].status() == 1);
+  CHECK(events[0].size_downloaded() == 10);
+  CHECK(events[1].status() == 0);
+  CHECK(events[1].result() == "1234567890");
+  f.script->respond(b, 200);
+  events = f.frame();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].status() == 0);
+}
+
+TEST_CASE("progress events are off when the options or the backend say so") {
+  SUBCASE("Options::progress_events = false") {
+    Options options;
+    options.progress_events = false;
+    Fixture f(options);
+    const RequestId id = f.http->http_get("http://example.test/");
+    CHECK_FALSE(f.script->transfer(id).report_progress);
+    f.script->respond(id, 200, "body");
+    auto events = f.frame();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].status() == 0);
+  }
+  SUBCASE("a backend without progress") {
+    auto caps = ScriptedBackend::all_capabilities();
+    caps.progress_events = false;
+    Fixture f({}, caps);
+    const RequestId id = f.http->http_get("http://example.test/");
+    CHECK_FALSE(f.script->transfer(id).report_progress);
+  }
+}
+
+TEST_CASE("DispatchLimits spread events over frames without losing or reordering any") {
+  Fixture f;
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(f.http->http_get("http://example.test/" + std::to_string(i)));
+  for (RequestId id : ids) f.script->respond(id, 200);
+  std::vector<RequestId> seen;
+  int frames = 0;
+  while (seen.size() < ids.size() && frames < 20) {
+    auto events = f.frame(DispatchLimits{3, {}});
+    CHECK(events.size() <= 3);
+    for (const auto& e : events) seen.push_back(e.id());
+    ++frames;
+  }
+  CHECK(frames == 4);
+  CHECK(seen == ids);
+
+  SUBCASE("a time budget delivers at least one event a frame") {
+    for (int i = 0; i < 3; ++i) f.script->respond(f.http->http_get("http://example.test/t"), 200);
+    auto events = f.frame(DispatchLimits{SIZE_MAX, std::chrono::microseconds{1}});
+    CHECK(events.size() >= 1);
+    std::size_t total = events.size();
+    while (total < 3) total += f.frame().size();
+    CHECK(total == 3);
+  }
+}
+
+TEST_CASE("a handler may start and cancel requests; what it causes waits for the next dispatch") {
+  Fixture f;
+  const RequestId first = f.http->http_get("http://example.test/first");
+  const RequestId victim = f.http->http_get("http://example.test/victim");
+  RequestId started = -1;
+  f.script->respond(first, 200, "x");
+  std::vector<AsyncLoad> seen;
+  f.http->dispatch([&](const AsyncLoad& e) {
+    seen.push_back(e);
+    if (e.status() == 0 && e.id() == first) {
+      started = f.http->http_get("http://example.test/second");
+      CHECK(f.http->http_cancel(victim));
+    }
+  });
+  REQUIRE(seen.size() == 2);  // progress + final of `first`; the -3 waits
+  CHECK(started >= 0);
+  CHECK(f.script->running(started));
+  CHECK(f.script->cancelled() == std::vector<RequestId>{victim});
+  auto events = f.frame();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].id() == victim);
+  CHECK(events[0].status() == -3);
+  CHECK_FALSE(events[0].error().empty());
+}
+
+TEST_CASE("cancel: one -3 event whatever the phase, and nothing else for that id") {
+  Fixture f;
+  SUBCASE("while running") {
+    const RequestId id = f.http->http_get("http://example.test/");
+    CHECK(f.http->http_cancel(id));
+    CHECK_FALSE(f.http->http_cancel(id));  // already cancelled
+    auto events = f.frame();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].status() == -3);
+  }
+  SUBCASE("with progress queued") {
+    const RequestId id = f.http->http_get("http://example.test/");
+    f.script->receive(id, "abc");
+    CHECK(f.http->http_cancel(id));
+    auto events = f.frame();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].status() == -3);
+  }
+  SUBCASE("after completion, before dispatch") {
+    const RequestId id = f.http->http_get("http://example.test/");
+    f.script->respond(id, 200, "done");
+    CHECK(f.http->http_cancel(id));
+    auto events = f.frame();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].status() == -3);
+    CHECK(events[0].result().empty());
+  }
+  SUBCASE("after delivery or of an unknown id") {
+    const RequestId id = f.http->http_get("http://example.test/");
+    f.script->respond(id, 204);
+    CHECK(f.frame().size() == 1);
+    CHECK_FALSE(f.http->http_cancel(id));
+    CHECK_FALSE(f.http->http_cancel(12345));
+    CHECK_FALSE(f.http->http_cancel(-1));
+  }
+  CHECK(f.frame().empty());
+  CHECK(f.http->in_flight() == 0);
+}
+
+TEST_CASE("a handler that throws loses only the event it was given") {
+  Fixture f;
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(f.http->http_get("http://example.test/"));
+  for (RequestId id : ids) f.script->fail(id, status::network_error, "boom");
+  int calls = 0;
+  CHECK_THROWS_AS(f.http->dispatch([&](const AsyncLoad&) {
+    ++calls;
+    throw std::runtime_error("game bug");
+  }),
+                  std::runtime_error);
+  CHECK(calls == 1);
+  auto events = f.frame();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].id() == ids[1]);
+  CHECK(events[1].id() == ids[2]);
+}
+
+TEST_CASE("refused calls return -1, say why and queue nothing") {
+  Fixture f;
+  const Headers ok;
+  struct Case {
+    std::string url, method;
+    Headers headers;
+  };
+  const std::vector<Case> cases = {
+      {"", "GET", {}},
+      {"not a url", "GET", {}},
+      {"example.com/no-scheme", "GET", {}},
+      {"ftp://example.com/", "GET", {}},
+      {"file:///etc/passwd", "GET", {}},
+      {"javascript:alert(1)", "GET", {}},
+      {"data:text/plain,hi", "GET", {}},
+      {"http://exa mple.com/", "GET", {}},
+      {"http://a@b@c/", "GET", {}},
+      {"http:///path-only", "GET", {}},
+      {"http://example.com/" + std::string(70 * 1024, 'a'), "GET", {}},
+      {"http://example.com/", "", {}},
+      {"http://example.com/", "GE T", {}},
+      {"http://example.com/", "GET\r\nX-Injected: 1", {}},
+      {"http://example.com/", "GET", {{"Bad Name", "v"}}},
+      {"http://example.com/", "GET", {{"", "v"}}},
+      {"http://example.com/", "GET", {{"X-A", "a\r\nX-Injected: 1"}}},
+      {"http://example.com/", "GET", {{"X-A", "a\nb"}}},
+      {"http://example.com/", "GET", {{"X-A", std::string("a\0b", 3)}}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.url.substr(0, 60));
+    CAPTURE(c.method);
+    CHECK(f.http->http_request(c.url, c.method, c.headers, "") == -1);
+    CHECK_FALSE(f.http->last_error().empty());
+  }
+  CHECK(f.script->started().empty());
+  CHECK(f.http->in_flight() == 0);
+  CHECK(f.frame().empty());
+
+  SUBCASE("good inputs pass") {
+    for (std::string url : {"http://example.com/", "HTTPS://example.com:8443/a?b=c#d", "http://[::1]:8080/",
+                            "http://münchen.example/straße", "http://user:pw@example.com/"}) {
+      CAPTURE(url);
+      CHECK(f.http->http_request(url, "PATCH", {{"X-Colon", "a: b"}}, "") >= 0);
+    }
+  }
+}
+
+TEST_CASE("http_post_string sends the form content type; http_request sends headers as given") {
+  Fixture f;
+  const RequestId post = f.http->http_post_string("http://example.test/", "name=a&score=1");
+  const Transfer& t = f.script->transfer(post);
+  CHECK(t.method == "POST");
+  CHECK(t.body == "name=a&score=1");
+  CHECK(t.headers == Headers{{"Content-Type", "application/x-www-form-urlencoded"}});
+
+  const Headers given{{"Content-Type", "application/json"}, {"X-Two", "1"}, {"X-Two", "2"}};
+  const RequestId put = f.http->http_request("http://example.test/", "PUT", given, "{}");
+  CHECK(f.script->transfer(put).headers == given);
+  CHECK(f.script->transfer(put).method == "PUT");
+}
+
+TEST_CASE("connect timeout and crossorigin settings apply to later requests") {
+  Fixture f;
+  CHECK(f.http->http_get_connect_timeout() == std::chrono::milliseconds{60000});
+  const RequestId before = f.http->http_get("http://example.test/");
+  f.http->http_set_connect_timeout(std::chrono::milliseconds{1500});
+  CHECK(f.http->http_get_connect_timeout() == std::chrono::milliseconds{1500});
+  const RequestId after = f.http->http_get("http://example.test/");
+  CHECK(f.script->transfer(before).connect_timeout == std::chrono::milliseconds{60000});
+  CHECK(f.script->transfer(after).connect_timeout == std::chrono::milliseconds{1500});
+
+  CHECK(f.http->http_get_request_crossorigin() == "anonymous");
+  f.http->http_set_request_crossorigin("use-credentials");
+  CHECK(f.http->http_get_request_crossorigin() == "use-credentials");
+  CHECK(f.script->transfer(f.http->http_get("http://example.test/")).with_credentials);
+  f.http->http_set_request_crossorigin("bogus");
+  CHECK(f.http->http_get_request_crossorigin() == "use-credentials");
+  CHECK_FALSE(f.http->last_error().empty());
+}
+
+TEST_CASE("buffer mode") {
+  Fixture f;
+  SUBCASE("a buffer at seek > 0 is sent as the body, bytes [0, tell)") {
+    auto buffer = Buffer::make_grow(16);
+    buffer->write("abc");
+    buffer->write(std::string_view("\0\xff", 2));
+    const RequestId id = f.http->http_request("http://example.test/", "POST", {}, buffer);
+    CHECK(f.script->transfer(id).body == std::string("abc\0\xff", 5));
+    f.script->respond(id, 200, "reply");
+    auto events = f.frame();
+    CHECK(events.back().result() == "reply");
+  }
+  SUBCASE("a grow buffer at seek 0 receives the response; result is its length") {
+    auto buffer = Buffer::make_grow(2);
+    const RequestId id = f.http->http_request("http://example.test/", "GET", {}, buffer);
+    CHECK(f.script->transfer(id).body.empty());
+    const std::string bytes("\x00\x01\x02\xfe\xff binary", 12);
+    f.script->respond(id, 200, bytes);
+    auto events = f.frame();
+    REQUIRE(events.size() == 2);
+    CHECK(events[1].result_bytes() == 12);
+    CHECK(events[1].result().empty());
+    CHECK(buffer->tell() == 12);
+    CHECK(buffer->view(0, 12) == bytes);
+  }
+  SUBCASE("a fixed buffer keeps what fits and never overflows") {
+    auto buffer = Buffer::make_fixed(4);
+    const RequestId id = f.http->http_request("http://example.test/", "GET", {}, buffer);
+    f.script->respond(id, 200, "0123456789");
+    auto events = f.frame();
+    CHECK(events.back().result_bytes() == 10);  // the response length
+    CHECK(buffer->size() == 4);
+    CHECK(buffer->tell() == 4);
+    CHECK(buffer->view(0, 4) == "0123");
+  }
+  SUBCASE("dropping the buffer mid-flight is harmless") {
+    auto buffer = Buffer::make_grow(0);
+    const RequestId id = f.http->http_request("http://example.test/", "GET", {}, buffer);
+    buffer.reset();
+    f.script->respond(id, 200, "late");
+    auto events = f.frame();
+    REQUIRE(events.size() == 2);
+    CHECK(events[1].status() == 0);
+    CHECK(events[1].result_bytes() == 4);
+  }
+  SUBCASE("a null buffer is refused") {
+    CHECK(f.http->http_request("http://example.test/", "GET", {}, std::shared_ptr<Buffer>{}) == -1);
+  }
+}
+
+TEST_CASE("max_body_bytes ends a transfer with -5") {
+  Options options;
+  options.max_body_bytes = 8;
+  Fixture f(options);
+  const RequestId id = f.http->http_get("http://example.test/");
+  f.script->respond(id, 200, "more than eight bytes");
+  auto events = f.frame();
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().status() == -5);
+  CHECK(events.back().result().empty());
+  CHECK_FALSE(events.back().error().empty());
+}
+
+TEST_CASE("http_get_file") {
+  TempDir dir;
+  Fixture f;
+  const fs::path target = dir.path / "a" / "b" / "save.bin";
+
+  SUBCASE("a 2xx response is renamed onto the target; directories are created") {
+    const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
+    f.script->receive(id, std::string("\0\1\2", 3), 200, 6);
+    // While it runs only the hidden temporary file exists, beside the target.
+    auto names = dir.entries();
+    REQUIRE(names.size() == 3);
+    CHECK(names[0].find(".asyncload-part") != std::string::npos);
+    f.script->respond(id, 200, "abc");
+    auto events = f.frame();
+    REQUIRE(events.size() == 2);
+    CHECK(events[1].status() == 0);
+    CHECK(events[1].result() == target.string());
+    CHECK(read_file(target) == std::string("\0\1\2abc", 6));
+    CHECK(dir.entries() == std::vector<std::string>{"a", "b", "save.bin"});
+  }
+  SUBCASE("an empty 200 makes an empty file") {
+    const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
+    f.script->respond(id, 200);
+    auto events = f.frame();
+    CHECK(events.back().result() == target.string());
+    CHECK(fs::exists(target));
+    CHECK(fs::file_size(target) == 0);
+  }
+
+  SUBCASE("404, failure and cancel leave the previous file untouched and nothing behind") {
+    fs::create_directories(target.parent_path());
+    write_file(target, "good save");
+    const RequestId not_found = f.http->http_get_file("http://example.test/404", target.string());
+    const RequestId failed = f.http->http_get_file("http://example.test/reset", target.string());
+    const RequestId cancelled = f.http->http_get_file("http://example.test/slow", target.string());
+    f.script->respond(not_found, 404, "missing");
+    f.script->receive(failed, "partial");
+    f.script->fail(failed, status::network_error, "reset");
+    f.script->receive(cancelled, "partial");
+    f.http->http_cancel(cancelled);
+    std::map<RequestId, AsyncLoad> finals;
+    f.http->dispatch([&](const AsyncLoad& e) {
+      if (e.status() <= 0) finals.emplace(e.id(), e);
+    });
+    REQUIRE(finals.size() == 3);
+    CHECK(finals.at(not_found).status() == 0);
+    CHECK(finals.at(not_found).http_status() == 404);
+    CHECK(finals.at(not_found).result().empty());
+    CHECK(finals.at(failed).status() == -1);
+    CHECK(finals.at(cancelled).status() == -3);
+    CHECK(read_file(target) == "good save");
+    CHECK(dir.entries() == std::vector<std::string>{"a", "b", "save.bin"});
+  }
+
+  SUBCASE("destroying the Http removes temporary files") {
+    const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
+    f.script->receive(id, "partial");
+    f.http.reset();
+    CHECK(dir.entries() == std::vector<std::string>{"a", "b"});
+  }
+
+  SUBCASE("a target that exists and is not a regular file is refused") {
+    CHECK(f.http->http_get_file("http://example.test/", dir.path.string() + "/") == -1);
+    fs::create_directories(dir.path / "folder");
+    CHECK(f.http->http_get_file("http://example.test/", (dir.path / "folder").string()) == -1);
+    CHECK(f.http->last_error().find("not a regular file") != std::string::npos);
+    CHECK(f.http->http_get_file("http://example.test/", "/dev/null") == -1);
+  }
+}
+
+TEST_CASE("file_root confines http_get_file targets") {
+  TempDir dir;
+  fs::create_directories(dir.path / "root" / "saves");
+  Options options;
+  options.file_root = (dir.path / "root").string();
+  Fixture f(options);
+
+  const RequestId inside = f.http->http_get_file("http://example.test/", "saves/slot1.sav");
+  REQUIRE(inside >= 0);
+  f.script->respond(inside, 200, "data");
+  auto events = f.frame();
+  const fs::path expected = fs::canonical(dir.path / "root") / "saves" / "slot1.sav";
+  CHECK(events.back().result() == expected.string());
+  CHECK(read_file(expected) == "data");
+  CHECK(f.http->http_get_file("http://example.test/", expected.string()) >= 0);  // absolute, inside
+
+  fs::create_symlink(dir.path, dir.path / "root" / "out");
+  for (const std::string& escape : std::vector<std::string>{"../x", "saves/../../x", "/etc/passwd", (dir.path / "x").string(), "out/x", ".", ""}) {
+    CAPTURE(escape);
+    CHECK(f.http->http_get_file("http://example.test/", escape) == -1);
+    CHECK_FALSE(f.http->last_error().empty());
+  }
+}
+
+TEST_CASE("destroying the Http with requests in flight calls no handler afterwards") {
+  Fixture f;
+  for (int i = 0; i < 100; ++i) f.http->http_get("http://example.test/");
+  CHECK(f.http->in_flight() == 100);
+  f.http.reset();  // the scripted backend goes with it; nothing to deliver to
+  CHECK(f.http == nullptr);
+}
+
+TEST_CASE("Buffer behaves like GameMaker's grow and fixed buffers") {
+  auto grow = Buffer::make_grow(2);
+  CHECK(grow->write("hello") == 5);
+  CHECK(grow->size() == 5);
+  CHECK(grow->tell() == 5);
+  grow->seek(1);
+  CHECK(grow->write("EL") == 2);
+  CHECK(grow->view(0, 5) == "hELlo");
+  grow->seek(100);
+  CHECK(grow->tell() == 5);
+
+  auto fixed = Buffer::make_fixed(3);
+  CHECK(fixed->write("abcdef") == 3);
+  CHECK(fixed->size() == 3);
+  CHECK(fixed->write("x") == 0);
+  CHECK(fixed->view(0, 10) == "abc");
+}
