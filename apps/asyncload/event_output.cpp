@@ -1,0 +1,141 @@
+// event_output.cpp — NDJSON lines for async_load maps.
+#include "event_output.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <cstdint>
+
+namespace asyncload::cli {
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at bytes[i] (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 when it is not one.
+std::size_t utf8_sequence(std::string_view bytes, std::size_t i) {
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  const unsigned char b0 = at(i);
+  const std::size_t left = bytes.size() - i;
+  auto cont = [&](std::size_t k) { return (at(i + k) & 0xC0) == 0x80; };
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) return left >= 2 && cont(1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    if (left < 3 || !cont(1) || !cont(2)) return 0;
+    const unsigned char b1 = at(i + 1);
+    if (b0 == 0xE0 && b1 < 0xA0) return 0;  // overlong
+    if (b0 == 0xED && b1 > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
+    const unsigned char b1 = at(i + 1);
+    if (b0 == 0xF0 && b1 < 0x90) return 0;  // overlong
+    if (b0 == 0xF4 && b1 > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// Any other string (a header value in Latin-1, say) must still make valid JSON: invalid bytes
+// become U+FFFD. Values that are valid already are copied as they are.
+boost::json::value sanitized(const boost::json::value& value);
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view bytes) {
+  for (std::size_t i = 0; i < bytes.size();) {
+    const std::size_t n = utf8_sequence(bytes, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  auto byte = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    out += alphabet[v >> 18 & 63];
+    out += alphabet[v >> 12 & 63];
+    out += alphabet[v >> 6 & 63];
+    out += alphabet[v & 63];
+  }
+  if (const std::size_t rest = bytes.size() - i; rest > 0) {
+    std::uint32_t v = byte(i) << 16;
+    if (rest == 2) v |= byte(i + 1) << 8;
+    out += alphabet[v >> 18 & 63];
+    out += alphabet[v >> 12 & 63];
+    out += rest == 2 ? alphabet[v >> 6 & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string printable_head(std::string_view bytes, std::size_t max_bytes) {
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < max_bytes;) {
+    const std::size_t n = utf8_sequence(bytes, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      if (i + n > max_bytes) break;  // do not split a character
+      out.append(bytes.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+boost::json::value sanitized(const boost::json::value& value) {
+  if (const auto* s = value.if_string()) {
+    const std::string_view bytes(s->data(), s->size());
+    if (is_valid_utf8(bytes)) return value;
+    return boost::json::value(printable_head(bytes, bytes.size()));
+  }
+  if (const auto* obj = value.if_object()) {
+    boost::json::object copy;
+    for (const auto& entry : *obj)
+      copy.emplace(printable_head(entry.key(), entry.key().size()), sanitized(entry.value()));
+    return copy;
+  }
+  if (const auto* arr = value.if_array()) {
+    boost::json::array copy;
+    for (const auto& element : *arr) copy.push_back(sanitized(element));
+    return copy;
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string event_json(const boost::json::object& map, ResultStyle style) {
+  boost::json::object out(map.storage());
+  out.reserve(map.size() + 1);
+  for (const auto& entry : map) {
+    if (entry.key() != "result" || !entry.value().is_string()) {
+      out.emplace(entry.key(), sanitized(entry.value()));
+      continue;
+    }
+    const boost::json::string& result = entry.value().get_string();
+    const std::string_view bytes(result.data(), result.size());
+    if (style == ResultStyle::shortened && bytes.size() > short_result_limit) {
+      out.emplace("result_bytes", static_cast<std::int64_t>(bytes.size()));
+      out.emplace("result_head", printable_head(bytes, result_head_bytes));
+    } else if (is_valid_utf8(bytes)) {
+      out.emplace(entry.key(), entry.value());
+    } else {
+      out.emplace("result_base64", base64_encode(bytes));
+    }
+  }
+  return boost::json::serialize(out);
+}
+
+}  // namespace asyncload::cli

@@ -1,0 +1,37 @@
+// main.cpp — `asyncload`: GameMaker-style async HTTP from the command line. See --help.
+#include "command_line.hpp"
+#include "commands.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <variant>
+#include <vector>
+
+int main(int argc, char** argv) {
+  using namespace asyncload::cli;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const ParseResult parsed = parse_command_line(args);
+  if (const auto* error = std::get_if<UsageError>(&parsed)) {
+    std::fprintf(stderr, "asyncload: %s\n\n%.*s", error->message.c_str(),
+                 static_cast<int>(usage_text().size()), usage_text().data());
+    return exit_usage;
+  }
+  const Command& command = std::get<Command>(parsed);
+  try {
+    switch (command.verb) {
+      case Verb::help:
+        std::fwrite(usage_text().data(), 1, usage_text().size(), stdout);
+        return exit_ok;
+      case Verb::demo:
+        return run_demo(command);
+      case Verb::serve:
+        return run_serve(command);
+      default:
+        return run_requests(command);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "asyncload: %s\n", e.what());
+    return exit_failed;
+  }
+}

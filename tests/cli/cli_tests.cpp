@@ -1,0 +1,440 @@
+// cli_tests.cpp — end-to-end tests of the `asyncload` command-line tool: the built executable
+// ($ASYNCLOAD_CLI) against the in-process loopback TestServer, its NDJSON parsed line by line.
+#include "child_process.hpp"
+#include "support/game_loop.hpp"
+
+#include <asyncload/asyncload.hpp>
+
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace asyncload::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+const std::vector<std::string> final_keys = {"contentLength",    "http_status", "id",
+                                             "response_headers", "result",      "sizeDownloaded",
+                                             "status",           "url"};
+const std::vector<std::string> progress_keys = {"contentLength", "id", "sizeDownloaded", "status",
+                                                "url"};
+
+std::vector<std::string> keys_of(const json::object& obj) {
+  std::vector<std::string> keys;
+  for (const auto& entry : obj) keys.emplace_back(entry.key());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// final_keys with `result` replaced / `extra` added, sorted.
+std::vector<std::string> final_keys_with(std::initializer_list<std::string> extra,
+                                         bool base64 = false) {
+  std::vector<std::string> keys = final_keys;
+  if (base64)
+    std::replace(keys.begin(), keys.end(), std::string("result"), std::string("result_base64"));
+  keys.insert(keys.end(), extra);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+std::string str(const json::object& obj, std::string_view key) {
+  const json::value* v = obj.if_contains(key);
+  REQUIRE_MESSAGE((v && v->is_string()), "no string " << key << " in " << json::serialize(obj));
+  return std::string(v->get_string());
+}
+
+std::int64_t num(const json::object& obj, std::string_view key) {
+  const json::value* v = obj.if_contains(key);
+  REQUIRE_MESSAGE((v && v->is_number()), "no number " << key << " in " << json::serialize(obj));
+  return v->to_number<std::int64_t>();
+}
+
+std::string base64_decode(std::string_view text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  REQUIRE_MESSAGE(text.size() % 4 == 0,
+                  "base64 length " << text.size() << " is not a multiple of 4");
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = text[i + k];
+      if (c == '=' && i + 4 == text.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+      } else {
+        REQUIRE_MESSAGE((pad == 0 && value(c) >= 0), "bad base64 character '" << c << "'");
+        v[k] = value(c);
+      }
+    }
+    const unsigned bits = static_cast<unsigned>(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
+    out += static_cast<char>(bits >> 16 & 0xFF);
+    if (pad < 2) out += static_cast<char>(bits >> 8 & 0xFF);
+    if (pad < 1) out += static_cast<char>(bits & 0xFF);
+  }
+  return out;
+}
+
+// The one final line of a single-request run, checked against the common expectations.
+json::object only_final(const CliResult& r) {
+  INFO(r.describe());
+  const auto finals = r.finals();
+  REQUIRE(finals.size() == 1);
+  return finals.front();
+}
+
+void check_usage_error(const std::vector<std::string>& args) {
+  std::string joined;
+  for (const auto& a : args) joined += " '" + a + "'";
+  CAPTURE(joined);
+  const CliResult r = run_cli(args);
+  INFO(r.describe());
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("asyncload: ") != std::string::npos);
+  CHECK(r.err.find("usage:") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("cli: get of a binary body prints result_base64 with exactly the async_load keys") {
+  const std::string u = url("/bytes/10");
+  const CliResult r = run_cli({"get", u});
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());  // stderr is not a terminal here: no progress bar
+  const json::object e = only_final(r);
+  CHECK(keys_of(e) == final_keys_with({}, /*base64=*/true));
+  CHECK(num(e, "status") == 0);
+  CHECK(num(e, "http_status") == 200);
+  CHECK(num(e, "id") >= 0);
+  CHECK(str(e, "url") == u);
+  CHECK(base64_decode(str(e, "result_base64")) == expected_bytes(0, 10));
+  CHECK(num(e, "contentLength") == 10);
+  CHECK(num(e, "sizeDownloaded") == 10);
+  REQUIRE(e.at("response_headers").is_object());
+  CHECK(e.at("response_headers").get_object().contains("content-length"));
+}
+
+TEST_CASE("cli: get of a text body prints the exact result") {
+  const std::string u = url("/status/200");
+  const CliResult r = run_cli({"get", u});
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  const json::object e = only_final(r);
+  CHECK(keys_of(e) == final_keys);
+  CHECK(num(e, "status") == 0);
+  CHECK(num(e, "http_status") == 200);
+  CHECK(str(e, "result") == "status 200");
+  CHECK(str(e, "url") == u);
+  CHECK(num(e, "sizeDownloaded") == 10);
+  CHECK(str(e.at("response_headers").get_object(), "content-type").starts_with("text/plain"));
+}
+
+TEST_CASE("cli: a large text body is printed whole") {
+  const CliResult r = run_cli({"get", url("/gzip")});
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  CHECK(str(only_final(r), "result") == expected_gzip_text());
+}
+
+TEST_CASE("cli: several URLs give one final line each, with distinct ids") {
+  const std::vector<std::string> urls = {url("/bytes/5"), url("/status/201"), url("/delay/500"),
+                                         url("/echo")};
+  const CliResult r = run_cli({"get", urls[0], urls[1], urls[2], urls[3]});
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  const auto finals = r.finals();
+  REQUIRE(finals.size() == urls.size());
+  std::set<std::int64_t> ids;
+  std::set<std::string> seen_urls;
+  for (const auto& e : finals) {
+    ids.insert(num(e, "id"));
+    seen_urls.insert(str(e, "url"));
+    CHECK(num(e, "status") == 0);
+  }
+  CHECK(ids.size() == urls.size());
+  CHECK(seen_urls == std::set<std::string>(urls.begin(), urls.end()));
+  // The delayed one comes last.
+  CHECK(str(finals.back(), "url") == urls[2]);
+}
+
+TEST_CASE("cli: a 404 is a completed request: exit 0, http_status 404") {
+  const CliResult r = run_cli({"get", url("/status/404")});
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  const json::object e = only_final(r);
+  CHECK(keys_of(e) == final_keys);
+  CHECK(num(e, "status") == 0);
+  CHECK(num(e, "http_status") == 404);
+  CHECK(str(e, "result") == "status 404");
+}
+
+TEST_CASE("cli: a refused connection: status -1 with error, exit 1") {
+  const CliResult r = run_cli({"get", "http://127.0.0.1:1/"});
+  INFO(r.describe());
+  CHECK(r.exit_code == 1);
+  const json::object e = only_final(r);
+  CHECK(keys_of(e) == final_keys_with({"error"}));
+  CHECK(num(e, "status") == -1);
+  CHECK(num(e, "http_status") == 0);
+  CHECK(str(e, "result") == "");
+  CHECK(!str(e, "error").empty());
+}
+
+TEST_CASE("cli: an invalid URL is refused: no event, last_error on stderr, exit 1") {
+  Http http;
+  REQUIRE(http.http_get("not a url") == -1);
+  const std::string reason = http.last_error();
+  REQUIRE(!reason.empty());
+
+  SUBCASE("alone") {
+    const CliResult r = run_cli({"get", "not a url"});
+    INFO(r.describe());
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(reason) != std::string::npos);
+  }
+  SUBCASE("the other requests still run") {
+    const CliResult mixed = run_cli({"get", "ftp://example.com/", url("/status/200")});
+    INFO(mixed.describe());
+    CHECK(mixed.exit_code == 1);
+    const json::object e = only_final(mixed);
+    CHECK(str(e, "url") == url("/status/200"));
+    CHECK(num(e, "status") == 0);
+    CHECK(mixed.err.find("ftp://example.com/") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli: usage errors exit 2 with a message and the usage") {
+  const std::string u = url("/status/200");
+  check_usage_error({});
+  check_usage_error({"fetch", u});
+  check_usage_error({"get"});
+  check_usage_error({"get", u, "--bogus"});
+  check_usage_error({"get", u, "--fps"});
+  check_usage_error({"get", u, "--fps", "abc"});
+  check_usage_error({"get", u, "--fps", "0"});
+  check_usage_error({"get", u, "--fps=12x"});
+  check_usage_error({"get", u, "--timeout", "-5"});
+  check_usage_error({"get", u, "--connect-timeout", "99999999999999999999"});
+  check_usage_error({"get", u, "--no-progress=1"});
+  check_usage_error({"get-file", u});
+  check_usage_error({"post", u});
+  check_usage_error({"post", u, "a", "b"});
+  check_usage_error({"request", "GET"});
+  check_usage_error({"request", "PUT", u, "-H", "no colon"});
+  check_usage_error({"request", "PUT", u, "--data", "a", "--data-file", "/etc/hostname"});
+  check_usage_error({"get", u, "--data", "x"});
+  check_usage_error({"get", u, "--port", "80"});
+  check_usage_error({"serve", "--fps", "30"});
+  check_usage_error({"serve", "--port", "65536"});
+  check_usage_error({"demo", "extra"});
+
+  const CliResult help = run_cli({"--help"}, 30s, Stdout::text);
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("usage:") != std::string::npos);
+  CHECK(help.out.find("result_bytes") != std::string::npos);  // the demo's shortening is documented
+}
+
+TEST_CASE("cli: post sends the body as a form") {
+  const CliResult r = run_cli({"post", url("/echo"), "name=ann&score=7"});
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  const json::object e = only_final(r);
+  CHECK(num(e, "http_status") == 200);
+  const json::object echo = parse_object(str(e, "result"));
+  CHECK(str(echo, "method") == "POST");
+  CHECK(str(echo, "body") == "name=ann&score=7");
+  CHECK(str(echo.at("headers").get_object(), "content-type") ==
+        "application/x-www-form-urlencoded");
+}
+
+TEST_CASE("cli: request sends method, headers and a body") {
+  SUBCASE("-H and --data") {
+    const CliResult r = run_cli({"request", "PUT", url("/echo"), "-H", "X-A: b", "-H",
+                                 "X-B:   c: d", "--header=X-Empty:", "--data", "x"});
+    INFO(r.describe());
+    CHECK(r.exit_code == 0);
+    const json::object echo = parse_object(str(only_final(r), "result"));
+    CHECK(str(echo, "method") == "PUT");
+    CHECK(str(echo, "body") == "x");
+    const json::object& headers = echo.at("headers").get_object();
+    CHECK(str(headers, "x-a") == "b");
+    CHECK(str(headers, "x-b") == "c: d");  // split at the first ':', leading spaces trimmed
+  }
+
+  SUBCASE("--data-file sends the file's bytes, binary") {
+    TempDir dir;
+    const std::string body = expected_bytes(1000, 3000);
+    write_file(dir / "body.bin", body);
+    const CliResult raw =
+        run_cli({"request", "POST", url("/echo/raw"), "--data-file", (dir / "body.bin").string()});
+    INFO(raw.describe());
+    CHECK(raw.exit_code == 0);
+    CHECK(base64_decode(str(only_final(raw), "result_base64")) == body);
+  }
+  SUBCASE("an unreadable --data-file fails with exit 1") {
+    const CliResult missing =
+        run_cli({"request", "POST", url("/echo"), "--data-file", "/nonexistent/x"});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.out.empty());
+    CHECK(missing.err.find("/nonexistent/x") != std::string::npos);
+  }
+  SUBCASE("a header the library refuses: exit 1, no event") {
+    const CliResult bad = run_cli({"request", "GET", url("/echo"), "-H", "Bad Name: v"});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.out.empty());
+    CHECK(!bad.err.empty());
+  }
+}
+
+TEST_CASE("cli: get-file writes the file and reports its path") {
+  TempDir dir;
+  const std::string target = (dir / "sub" / "dir" / "file.bin").string();
+  const CliResult r = run_cli({"get-file", url("/bytes/300000"), target});
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  const json::object e = only_final(r);
+  CHECK(keys_of(e) == final_keys);
+  CHECK(num(e, "status") == 0);
+  CHECK(str(e, "result") == target);
+  CHECK(num(e, "sizeDownloaded") == 300000);
+  CHECK(read_file(target) == expected_bytes(0, 300000));
+}
+
+TEST_CASE("cli: progress lines for a slow drip, none with --no-progress") {
+  const std::string u = url("/drip?bytes=20000&chunks=10&interval_ms=60");
+  SUBCASE("default") {
+    const CliResult r = run_cli({"get", u});
+    INFO(r.describe());
+    CHECK(r.exit_code == 0);
+    const auto progress = r.progress();
+    CHECK(progress.size() >= 3);
+    std::int64_t last = -1;
+    for (const auto& p : progress) {
+      CHECK(keys_of(p) == progress_keys);
+      CHECK(str(p, "url") == u);
+      CHECK(num(p, "contentLength") == 20000);
+      CHECK(num(p, "sizeDownloaded") >= last);
+      last = num(p, "sizeDownloaded");
+    }
+    REQUIRE(!r.lines.empty());
+    CHECK(num(r.lines.back(), "status") == 0);  // the final line comes last
+    CHECK(base64_decode(str(only_final(r), "result_base64")) == expected_bytes(0, 20000));
+  }
+  SUBCASE("--no-progress") {
+    const CliResult r = run_cli({"get", "--no-progress", u});
+    INFO(r.describe());
+    CHECK(r.exit_code == 0);
+    CHECK(r.progress().empty());
+    CHECK(r.lines.size() == 1);
+  }
+}
+
+TEST_CASE("cli: --timeout against a hanging server: status -2, exit 1") {
+  const CliResult r = run_cli({"get", "--timeout", "200", url("/hang")});
+  INFO(r.describe());
+  CHECK(r.exit_code == 1);
+  const json::object e = only_final(r);
+  CHECK(num(e, "status") == -2);
+  CHECK(keys_of(e) == final_keys_with({"error"}));
+  CHECK(r.elapsed < 10s);
+}
+
+TEST_CASE("cli: stdout is flushed line by line") {
+  // The quick request's final line must reach the pipe long before the slow one ends (a line
+  // buffered until exit would come after 3 s).
+  Child child({"get", url("/status/200"), url("/delay/3000")});
+  json::object first = parse_object(child.read_line());
+  if (num(first, "status") == 1) first = parse_object(child.read_line());  // its progress line
+  const auto first_final_after = child.elapsed();
+  CHECK(str(first, "url") == url("/status/200"));
+  CHECK(num(first, "status") == 0);
+  CHECK(first_final_after < 2000ms);
+  const CliResult r = child.finish();
+  CHECK(r.exit_code == 0);
+  CHECK(r.elapsed >= 3000ms);
+}
+
+TEST_CASE("cli: SIGINT stops a run with exit 130") {
+  // A drip of 10 s: its first progress line shows the game loop runs (handlers installed).
+  Child child({"get", url("/drip?bytes=100&chunks=100&interval_ms=100")});
+  CHECK(parse_object(child.read_line()).at("status") == 1);
+  child.signal(SIGINT);
+  const CliResult r = child.finish();
+  INFO(r.describe());
+  CHECK(r.exit_code == 130);
+  CHECK(r.elapsed < 5s);
+  CHECK(r.finals().empty());
+}
+
+TEST_CASE("cli: demo shows every kind of event and exits 0") {
+  const CliResult r = run_cli({"demo"}, 60s);
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  const auto finals = r.finals();
+  CHECK(finals.size() == 8);
+  std::set<std::int64_t> ids;
+  int refused = 0, not_found = 0, shortened = 0, base64 = 0;
+  for (const auto& e : finals) {
+    ids.insert(num(e, "id"));
+    if (num(e, "status") == -1) ++refused;
+    if (num(e, "http_status") == 404) ++not_found;
+    if (e.contains("result_bytes")) {
+      ++shortened;
+      CHECK(e.contains("result_head"));
+      CHECK(!e.contains("result"));
+      CHECK(num(e, "result_bytes") > 200);
+    }
+    if (e.contains("result_base64")) ++base64;
+    if (const auto* result = e.if_contains("result")) CHECK(result->get_string().size() <= 200);
+  }
+  CHECK(ids.size() == finals.size());
+  CHECK(refused == 1);
+  CHECK(not_found == 1);
+  CHECK(shortened >= 2);  // /echo's JSON, /gzip
+  CHECK(base64 == 1);     // /bytes/32
+  CHECK(!r.progress().empty());
+  CHECK(r.err.find("every event arrived as expected") != std::string::npos);
+  CHECK(r.err.find("UNEXPECTED") == std::string::npos);
+}
+
+TEST_CASE("cli: serve prints its URL, serves, and stops on SIGTERM") {
+  Child child({"serve", "--port", "0"});
+  const std::string base = child.read_line();
+  REQUIRE(base.starts_with("http://127.0.0.1:"));
+
+  Http http;
+  const RequestId id = http.http_get(base + "/status/200");
+  REQUIRE(id >= 0);
+  const Frames frames = run_until_final(http, {id});
+  const AsyncLoad& e = frames.final_event(id);
+  CHECK(e.status() == 0);
+  CHECK(e.http_status() == 200);
+  CHECK(e.result() == "status 200");
+
+  child.signal(SIGTERM);
+  const CliResult r = child.finish();
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+}
+
+}  // namespace asyncload::test

@@ -1,0 +1,139 @@
+// command_line_tests.cpp — parse_command_line() on its own: it is a pure function, so these
+// cases call it directly instead of spawning the tool.
+#include "asyncload/command_line.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace asyncload::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+Command parse_ok(const std::vector<std::string>& args) {
+  const ParseResult result = parse_command_line(args);
+  if (const auto* error = std::get_if<UsageError>(&result))
+    FAIL("unexpected usage error: " << error->message);
+  return std::get<Command>(result);
+}
+
+std::string parse_error(const std::vector<std::string>& args) {
+  const ParseResult result = parse_command_line(args);
+  REQUIRE(std::holds_alternative<UsageError>(result));
+  const std::string message = std::get<UsageError>(result).message;
+  CHECK(!message.empty());
+  CHECK(message.find('\n') == std::string::npos);
+  return message;
+}
+
+}  // namespace
+
+TEST_CASE("parse_command_line: commands and their operands") {
+  const Command get = parse_ok({"get", "http://a/", "http://b/"});
+  CHECK(get.verb == Verb::get);
+  CHECK(get.urls == std::vector<std::string>{"http://a/", "http://b/"});
+  CHECK(get.fps == 60);
+  CHECK(get.progress_events);
+  CHECK(!get.connect_timeout);
+  CHECK(!get.stall_timeout);
+  CHECK(!get.total_timeout);
+
+  const Command file = parse_ok({"get-file", "http://a/x", "out/x.bin"});
+  CHECK(file.verb == Verb::get_file);
+  CHECK(file.urls == std::vector<std::string>{"http://a/x"});
+  CHECK(file.path == "out/x.bin");
+
+  const Command post = parse_ok({"post", "http://a/", "a=1&b=2"});
+  CHECK(post.verb == Verb::post);
+  CHECK(post.body == "a=1&b=2");
+
+  const Command request = parse_ok({"request", "PATCH", "http://a/"});
+  CHECK(request.verb == Verb::request);
+  CHECK(request.method == "PATCH");
+  CHECK(request.urls == std::vector<std::string>{"http://a/"});
+  CHECK(request.body.empty());
+  CHECK(!request.data_file);
+
+  CHECK(parse_ok({"demo"}).verb == Verb::demo);
+  CHECK(parse_ok({"serve"}).verb == Verb::serve);
+  CHECK(parse_ok({"serve"}).port == 0);
+  CHECK(parse_ok({"serve", "--port", "8080"}).port == 8080);
+  CHECK(parse_ok({"--help"}).verb == Verb::help);
+  CHECK(parse_ok({"get", "http://a/", "-h"}).verb == Verb::help);
+  CHECK(parse_ok({"help"}).verb == Verb::help);
+}
+
+TEST_CASE("parse_command_line: common options, both spellings, anywhere") {
+  const Command c = parse_ok({"--fps", "30", "get", "http://a/", "--no-progress",
+                              "--connect-timeout=1500", "--stall-timeout", "0", "--timeout=250"});
+  CHECK(c.fps == 30);
+  CHECK(!c.progress_events);
+  CHECK(c.connect_timeout == 1500ms);
+  CHECK(c.stall_timeout == 0ms);
+  CHECK(c.total_timeout == 250ms);
+  CHECK(parse_ok({"demo", "--fps", "1000"}).fps == 1000);
+}
+
+TEST_CASE("parse_command_line: request headers and bodies") {
+  const Command c = parse_ok({"request", "PUT", "http://a/", "-H", "X-A: b", "--header",
+                              "X-B:\t  c: d", "--header=X-C:", "-H", "X-D:e", "--data", "x"});
+  using H = std::pair<std::string, std::string>;
+  CHECK(c.headers == std::vector<H>{{"X-A", "b"}, {"X-B", "c: d"}, {"X-C", ""}, {"X-D", "e"}});
+  CHECK(c.body == "x");
+
+  const Command f = parse_ok({"request", "POST", "http://a/", "--data-file", "body.bin"});
+  CHECK(f.data_file == std::optional<std::string>("body.bin"));
+  CHECK(f.body.empty());
+
+  // `--` ends the options: a body or a header-looking operand is taken as it is.
+  const Command p = parse_ok({"post", "--", "http://a/", "--data"});
+  CHECK(p.body == "--data");
+  CHECK(parse_ok({"post", "http://a/", "-"}).body == "-");
+  CHECK(parse_ok({"request", "POST", "http://a/", "--data="}).body.empty());
+}
+
+TEST_CASE("parse_command_line: usage errors") {
+  CHECK(parse_error({}).find("missing command") != std::string::npos);
+  CHECK(parse_error({"fetch"}).find("'fetch'") != std::string::npos);
+  CHECK(parse_error({"get"}).find("URL") != std::string::npos);
+  CHECK(parse_error({"get", "u", "--bogus"}).find("'--bogus'") != std::string::npos);
+  CHECK(parse_error({"get", "u", "--fps"}).find("needs a value") != std::string::npos);
+  for (const char* bad :
+       {"0", "-1", "+5", " 5", "5 ", "1001", "abc", "", "99999999999999999999999"})
+    CHECK(parse_error({"get", "u", "--fps", bad}).find("--fps") != std::string::npos);
+  for (const char* bad : {"-1", "x", "1.5", "86400001"})
+    CHECK(parse_error({"get", "u", "--timeout", bad}).find("--timeout") != std::string::npos);
+  parse_error({"get", "u", "--no-progress=yes"});
+  parse_error({"get-file", "u"});
+  parse_error({"get-file", "u", "p", "q"});
+  parse_error({"post", "u"});
+  parse_error({"request", "GET"});
+  parse_error({"request", "GET", "u", "extra"});
+  parse_error({"request", "GET", "u", "-H", "no-colon"});
+  parse_error({"request", "GET", "u", "--data", "a", "--data", "b"});
+  parse_error({"request", "GET", "u", "--data", "a", "--data-file", "f"});
+  parse_error({"get", "u", "-H", "A: b"});
+  parse_error({"post", "u", "b", "--data-file", "f"});
+  parse_error({"get", "u", "--port", "1"});
+  parse_error({"serve", "--port", "65536"});
+  parse_error({"serve", "--port", "-1"});
+  parse_error({"serve", "--timeout", "5"});
+  parse_error({"serve", "extra"});
+  parse_error({"demo", "extra"});
+  parse_error({"help", "extra"});
+  parse_error({"--fps", "30"});  // options but no command
+}
+
+TEST_CASE("parse_command_line: the usage text names every command and option") {
+  const std::string_view usage = usage_text();
+  for (const char* word : {"get URL", "get-file URL PATH", "post URL BODY", "request METHOD URL",
+                           "demo", "serve [--port N]", "--fps", "--no-progress",
+                           "--connect-timeout", "--stall-timeout", "--timeout", "-H", "--data TEXT",
+                           "--data-file FILE", "result_base64", "result_bytes", "result_head"})
+    CHECK_MESSAGE(usage.find(word) != std::string_view::npos, word);
+}
+
+}  // namespace asyncload::cli
