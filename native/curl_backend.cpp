@@ -97,6 +97,7 @@ struct Job {
   std::string sink_exception;             // what() of a sink that threw instead of refusing
   bool body_begun = false;                // sink->begin() called for the current response
   bool silenced = false;                  // being removed: callbacks must report nothing
+  bool custom_method = false;             // sent with CURLOPT_CUSTOMREQUEST
   char error_buffer[CURL_ERROR_SIZE] = {};
 
   bool watches_stall() const { return transfer.stall_timeout.count() > 0; }
@@ -157,6 +158,12 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return 0;  // anything but `length` makes curl stop with CURLE_WRITE_ERROR
 }
 
+// "HTTP/1.1 303 See Other" or "HTTP/2 303".
+bool is_see_other(std::string_view status_line) {
+  const auto space = status_line.find(' ');
+  return space != std::string_view::npos && status_line.substr(space + 1).starts_with("303");
+}
+
 // CURLOPT_HEADERFUNCTION: one raw header line at a time, status lines included.
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   Job& job = *static_cast<Job*>(user);
@@ -169,6 +176,11 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     // response's headers count, and its body needs a fresh sink->begin().
     job.response_headers.clear();
     job.body_begun = false;
+    job.progress_reported = 0;
+    // RFC 9110 15.4.4: a 303 is followed with GET. curl drops the body but would keep a custom
+    // method (PUT, PATCH, DELETE, ...) on the wire; clearing it before curl builds the
+    // follow-up request makes it the GET that browsers send.
+    if (is_see_other(line) && job.custom_method) curl_easy_setopt(job.easy, CURLOPT_CUSTOMREQUEST, nullptr);
     return length;
   }
   if ((line.starts_with(' ') || line.starts_with('\t')) && !job.response_headers.empty()) {
@@ -195,7 +207,8 @@ int on_progress(void* user, curl_off_t download_total, curl_off_t download_now, 
     job.upload_seen = upload_now;
     job.touch();
   }
-  report_progress(job, download_now, download_total > 0 ? download_total : -1);
+  // Before the final response's body begins, curl's counter may hold a redirect's body.
+  if (job.body_begun) report_progress(job, download_now, download_total > 0 ? download_total : -1);
   return 0;
 }
 
@@ -241,6 +254,11 @@ public:
     init_curl_once();
     multi_ = curl_multi_init();
     if (!multi_) throw std::runtime_error("curl_multi_init failed");
+    // One in-memory cookie jar per Http, shared by all its transfers, as a browser page has.
+    // Only the I/O thread uses the handles, so the share needs no lock callbacks.
+    cookies_ = curl_share_init();
+    if (!cookies_ || curl_share_setopt(cookies_, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) != CURLSHE_OK)
+      throw std::runtime_error("curl_share_init failed");
   }
 
   ~CurlBackend() override {
@@ -264,6 +282,7 @@ public:
     jobs_.clear();
     for (CURL* easy : idle_easies_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
+    curl_share_cleanup(cookies_);
   }
 
   void bind(Events& events, const BackendSettings& settings) override {
@@ -414,6 +433,8 @@ private:
     set(CURLOPT_PROTOCOLS_STR, "http,https");
     set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_SHARE, cookies_);
+    set(CURLOPT_COOKIEFILE, "");  // the cookie engine on, starting empty
     // Lets curl_easy_cleanup/remove_handle detach a resolver thread stuck in getaddrinfo()
     // instead of joining it, so cancel and ~CurlBackend stay prompt while DNS hangs.
     set(CURLOPT_QUICK_EXIT, 1L);
@@ -464,7 +485,10 @@ private:
     } else if (method != "GET" || sends_body) {
       // Not for POST: CUSTOMREQUEST would survive a 301/302/303 redirect, which turns a POST
       // into a GET (as browsers do) only while curl believes it is doing a plain POST.
-      if (method != "POST") set(CURLOPT_CUSTOMREQUEST, method.c_str());
+      if (method != "POST") {
+        set(CURLOPT_CUSTOMREQUEST, method.c_str());
+        job.custom_method = true;
+      }
       if (sends_body) {  // also when empty, so that POST/PUT/PATCH send "Content-Length: 0"
         set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(transfer.body.size()));
         set(CURLOPT_POSTFIELDS, transfer.body.data());
@@ -615,6 +639,7 @@ private:
   }
 
   CURLM* multi_ = nullptr;
+  CURLSH* cookies_ = nullptr;
   Events* events_ = nullptr;
   BackendSettings settings_;
   std::size_t max_running_ = 64;

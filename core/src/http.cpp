@@ -34,6 +34,8 @@ struct Request {
   std::weak_ptr<Buffer> buffer;        // buffer mode: receives the body at delivery
   bool to_buffer = false;
   bool cancelled = false;
+  std::int64_t latest_bytes = -1;      // the newest progress taken from the queue ...
+  std::int64_t latest_length = -1;     // ... which any waiting progress event reports
   std::int64_t delivered_bytes = -1;   // sizeDownloaded of the last progress event delivered
   std::uint64_t delivered_in = 0;      // the dispatch() that delivered it
 };
@@ -64,7 +66,7 @@ struct Http::State {
 
   Transfer make_transfer(std::string_view url, std::string_view method, Headers headers, std::string body) {
     Transfer transfer;
-    transfer.url = std::string(url);
+    transfer.url = detail::wire_url(url);
     transfer.method = std::string(method);
     transfer.headers = std::move(headers);
     transfer.body = std::move(body);
@@ -85,7 +87,8 @@ struct Http::State {
     return backend->refusal(transfer);
   }
 
-  RequestId submit(Transfer transfer, Request request) {
+  // `url` is what the game passed: async_load reports it unchanged.
+  RequestId submit(std::string_view url, Transfer transfer, Request request) {
     if (auto why = refusal(transfer); !why.empty()) return refuse(std::move(why));
     const RequestId id = next_id++;
     transfer.id = id;
@@ -94,7 +97,7 @@ struct Http::State {
     } else {
       transfer.sink = request.memory;
     }
-    request.url = transfer.url;
+    request.url = std::string(url);
     requests.emplace(id, std::move(request));
     backend->start(std::move(transfer));
     return id;
@@ -158,7 +161,7 @@ RequestId Http::http_get(std::string_view url) {
   State& s = *state_;
   Request request;
   request.memory = s.memory_sink();
-  return s.submit(s.make_transfer(url, "GET", {}, {}), std::move(request));
+  return s.submit(url, s.make_transfer(url, "GET", {}, {}), std::move(request));
 }
 
 RequestId Http::http_get_file(std::string_view url, std::string_view local_target) {
@@ -170,7 +173,7 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
     return s.refuse(std::move(why));
   Request request;
   request.file = std::make_shared<FileSink>(std::move(target));
-  return s.submit(s.make_transfer(url, "GET", {}, {}), std::move(request));
+  return s.submit(url, s.make_transfer(url, "GET", {}, {}), std::move(request));
 }
 
 RequestId Http::http_post_string(std::string_view url, std::string_view body) {
@@ -178,7 +181,7 @@ RequestId Http::http_post_string(std::string_view url, std::string_view body) {
   Request request;
   request.memory = s.memory_sink();
   Headers headers{{"Content-Type", "application/x-www-form-urlencoded"}};
-  return s.submit(s.make_transfer(url, "POST", std::move(headers), std::string(body)), std::move(request));
+  return s.submit(url, s.make_transfer(url, "POST", std::move(headers), std::string(body)), std::move(request));
 }
 
 RequestId Http::http_request(std::string_view url, std::string_view method, const Headers& headers,
@@ -186,7 +189,7 @@ RequestId Http::http_request(std::string_view url, std::string_view method, cons
   State& s = *state_;
   Request request;
   request.memory = s.memory_sink();
-  return s.submit(s.make_transfer(url, method, headers, std::string(body)), std::move(request));
+  return s.submit(url, s.make_transfer(url, method, headers, std::string(body)), std::move(request));
 }
 
 RequestId Http::http_request(std::string_view url, std::string_view method, const Headers& headers,
@@ -203,7 +206,7 @@ RequestId Http::http_request(std::string_view url, std::string_view method, cons
     request.buffer = buffer;
     request.memory = s.memory_sink(buffer->kind() == Buffer::Kind::fixed ? buffer->size() : SIZE_MAX);
   }
-  return s.submit(s.make_transfer(url, method, headers, std::move(body)), std::move(request));
+  return s.submit(url, s.make_transfer(url, method, headers, std::move(body)), std::move(request));
 }
 
 void Http::http_set_request_crossorigin(std::string_view type) {
@@ -245,7 +248,20 @@ bool Http::http_cancel(RequestId id) {
 std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler, DispatchLimits limits) {
   State& s = *state_;
   ++s.dispatch_count;
-  if (s.events.maybe_ready()) s.events.take_all(s.taken);
+  if (s.events.maybe_ready()) {
+    const std::size_t already_taken = s.taken.size();
+    s.events.take_all(s.taken);
+    // A progress event left waiting by DispatchLimits must report the newest figures, not the
+    // ones it was queued with.
+    for (std::size_t i = already_taken; i < s.taken.size(); ++i) {
+      const Outcome& progress = s.taken[i].outcome;
+      if (s.taken[i].is_final) continue;
+      if (auto found = s.requests.find(progress.id); found != s.requests.end()) {
+        found->second.latest_bytes = progress.size_downloaded;
+        found->second.latest_length = progress.content_length;
+      }
+    }
+  }
   if (s.taken.empty()) return 0;
 
   const auto started = std::chrono::steady_clock::now();
@@ -262,13 +278,13 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
     Request& request = found->second;
 
     if (!event.is_final) {
-      const std::int64_t bytes = event.outcome.size_downloaded;
+      const std::int64_t bytes = request.latest_bytes;
       if (!progress_wanted || request.cancelled || bytes <= request.delivered_bytes ||
           request.delivered_in == s.dispatch_count)
         continue;
       request.delivered_bytes = bytes;
       request.delivered_in = s.dispatch_count;
-      const AsyncLoad load(detail::progress_map(event.outcome.id, request.url, bytes, event.outcome.content_length));
+      const AsyncLoad load(detail::progress_map(event.outcome.id, request.url, bytes, request.latest_length));
       ++delivered;
       handler(load);
       continue;

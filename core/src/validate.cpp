@@ -19,14 +19,12 @@ bool iequals(std::string_view a, std::string_view b) {
   });
 }
 
-// Boost.URL follows RFC 3986, which has no raw non-ASCII. IDN hosts and UTF-8 paths are still
-// what users type, so check them as their percent-encoded form (the backend sends the original).
-std::string percent_encode_non_ascii(std::string_view url) {
+std::string percent_encode(std::string_view text, std::string_view also) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
-  out.reserve(url.size());
-  for (unsigned char c : url) {
-    if (c < 0x80) {
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c < 0x80 && also.find(static_cast<char>(c)) == std::string_view::npos) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -35,6 +33,14 @@ std::string percent_encode_non_ascii(std::string_view url) {
     }
   }
   return out;
+}
+
+// Where the authority ends ("scheme://authority/..."), or 0 when there is none.
+std::size_t authority_end(std::string_view url) {
+  const auto start = url.find("//");
+  if (start == std::string_view::npos) return 0;
+  const auto end = url.find_first_of("/?#", start + 2);
+  return end == std::string_view::npos ? url.size() : end;
 }
 
 bool is_within(const std::filesystem::path& path, const std::filesystem::path& root) {
@@ -49,16 +55,25 @@ bool is_token(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
 }
 
+std::string wire_url(std::string_view url) {
+  const std::size_t end = authority_end(url);
+  return std::string(url.substr(0, end)) + percent_encode(url.substr(end), "\"<>\\^`{|}");
+}
+
 std::string check_url(std::string_view url) {
   if (url.empty()) return "invalid URL: empty";
   if (url.size() > max_url_bytes) return "invalid URL: longer than 64 KiB";
-  const std::string checked = percent_encode_non_ascii(url);
+  // Boost.URL follows RFC 3986, which has no raw non-ASCII: an IDN host is checked in its
+  // percent-encoded form (curl and browsers convert it to punycode themselves).
+  // Square brackets are only for IPv6 hosts in RFC 3986, yet browsers and servers take them raw
+  // in paths and queries ("?a[]=1"): accept them there too.
+  const std::size_t end = authority_end(url);
+  const std::string checked = percent_encode(url.substr(0, end), {}) + percent_encode(url.substr(end), "[]");
   auto parsed = boost::urls::parse_uri(checked);
   if (!parsed) return "invalid URL '" + std::string(url.substr(0, 200)) + "': " + parsed.error().message();
   if (!iequals(parsed->scheme(), "http") && !iequals(parsed->scheme(), "https"))
     return "refused URL scheme '" + std::string(parsed->scheme()) + "': only http and https are fetched";
-  const std::string_view after_scheme = url.substr(url.find("//") + 2);
-  const std::string_view raw_authority = after_scheme.substr(0, after_scheme.find_first_of("/?#"));
+  const std::string_view raw_authority = url.substr(0, authority_end(url));
   if (!parsed->has_authority() || parsed->encoded_host().empty())
     return "invalid URL '" + std::string(url.substr(0, 200)) + "': no host";
   // Clients (and Boost.URL 1.81) disagree on which '@' ends the userinfo, so "http://a@b@c/" could reach either host.

@@ -13,6 +13,10 @@ namespace asyncload::detail {
 inline constexpr std::size_t max_url_bytes = 64 * 1024;
 
 bool is_token(std::string_view text);  // RFC 9110 token: 1*tchar
+// The URL as it goes on the wire: after the authority, non-ASCII bytes and the characters a
+// browser percent-encodes ("<>\^`{|}) are percent-encoded, so JSON in a query or UTF-8 in a
+// path works the same natively and in browsers. The host is left for IDN handling.
+std::string wire_url(std::string_view url);
 std::string check_url(std::string_view url);
 std::string check_method(std::string_view method);
 std::string check_headers(const Headers& headers);

@@ -96,3 +96,31 @@ TEST_CASE("8. a conditional request answered 304: status 0, http_status 304, res
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("9. characters a browser percent-encodes in a URL are sent encoded, url stays as given") {
+  Http http;
+  const std::string requested = url("/echo/caf\xC3\xA9?json={\"a\":[1|2]}");
+  auto id = http.http_get(requested);
+  REQUIRE(id >= 0);
+  Frames frames = run_until_final(http, {id});
+  const auto e = frames.final_event(id);
+  REQUIRE(e.status() == 0);
+  CHECK(e.url() == requested);
+  CHECK(json_string(parse_object(e.result()), "path") ==
+        "/echo/caf%C3%A9?json=%7B%22a%22:[1%7C2]%7D");
+}
+
+TEST_CASE("9. cookies set by a response are sent by later requests of the same Http") {
+  Http http;
+  auto set = http.http_get(url("/cookie/set?flavour=oat"));
+  Frames frames = run_until_final(http, {set});
+  REQUIRE(frames.final_event(set).status() == 0);
+  auto get = http.http_get(url("/cookie"));
+  run_until_final(http, frames, {get});
+  CHECK(frames.final_event(get).result() == "flavour=oat");
+
+  Http other;  // another Http has its own jar
+  auto fresh = other.http_get(url("/cookie"));
+  Frames other_frames = run_until_final(other, {fresh});
+  CHECK(other_frames.final_event(fresh).result() == "");
+}

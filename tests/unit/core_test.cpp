@@ -549,3 +549,20 @@ TEST_CASE("raw response-header blocks are split into trimmed pairs, values with 
   CHECK(detail::parse_raw_headers("").empty());
   CHECK(detail::parse_raw_headers("a:\n") == Headers{{"a", ""}});
 }
+
+TEST_CASE("a progress event held back by DispatchLimits reports the newest figures when delivered") {
+  Fixture f;
+  const RequestId a = f.http->http_get("http://example.test/a");
+  const RequestId b = f.http->http_get("http://example.test/b");
+  f.script->respond(a, 200);
+  f.script->receive(b, "12", 200, 10);
+  auto events = f.frame(DispatchLimits{1, {}});
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].id() == a);
+  f.script->receive(b, "345", 200, 10);  // newer than the event still waiting
+  events = f.frame();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].id() == b);
+  CHECK(events[0].size_downloaded() == 5);
+  CHECK(f.frame().empty());
+}
