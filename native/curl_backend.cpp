@@ -300,6 +300,8 @@ public:
     caps.connect_timeout = caps.stall_timeout = caps.total_timeout = true;
     caps.file_download = true;
     caps.crossorigin = false;  // no CORS outside a browser
+    caps.relative_urls = false;  // no page to resolve against
+    caps.blocking_wait = true;
     return caps;
   }
 

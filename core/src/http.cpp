@@ -81,7 +81,7 @@ struct Http::State {
 
   // Checks everything a call can get wrong; "" when the transfer may start.
   std::string refusal(const Transfer& transfer) const {
-    if (auto why = detail::check_url(transfer.url); !why.empty()) return why;
+    if (auto why = detail::check_url(transfer.url, capabilities.relative_urls); !why.empty()) return why;
     if (auto why = detail::check_method(transfer.method); !why.empty()) return why;
     if (auto why = detail::check_headers(transfer.headers); !why.empty()) return why;
     return backend->refusal(transfer);
@@ -302,6 +302,7 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
 bool Http::wait(std::chrono::milliseconds timeout) {
   State& s = *state_;
   if (!s.taken.empty()) return true;
+  if (!s.capabilities.blocking_wait) return s.events.maybe_ready();  // the browser cannot block
   return s.events.wait(timeout);
 }
 

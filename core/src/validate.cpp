@@ -35,10 +35,11 @@ std::string percent_encode(std::string_view text, std::string_view also) {
   return out;
 }
 
-// Where the authority ends ("scheme://authority/..."), or 0 when there is none.
+// Where the authority ends ("scheme://authority/..." or "//authority/..."), 0 when there is none.
 std::size_t authority_end(std::string_view url) {
-  const auto start = url.find("//");
-  if (start == std::string_view::npos) return 0;
+  const auto colon = url.find_first_of(":/?#");
+  const std::size_t start = colon != std::string_view::npos && url[colon] == ':' ? colon + 1 : 0;
+  if (url.substr(start, 2) != "//") return 0;
   const auto end = url.find_first_of("/?#", start + 2);
   return end == std::string_view::npos ? url.size() : end;
 }
@@ -60,7 +61,7 @@ std::string wire_url(std::string_view url) {
   return std::string(url.substr(0, end)) + percent_encode(url.substr(end), "\"<>\\^`{|}");
 }
 
-std::string check_url(std::string_view url) {
+std::string check_url(std::string_view url, bool allow_relative) {
   if (url.empty()) return "invalid URL: empty";
   if (url.size() > max_url_bytes) return "invalid URL: longer than 64 KiB";
   // Boost.URL follows RFC 3986, which has no raw non-ASCII: an IDN host is checked in its
@@ -70,6 +71,7 @@ std::string check_url(std::string_view url) {
   const std::size_t end = authority_end(url);
   const std::string checked = percent_encode(url.substr(0, end), {}) + percent_encode(url.substr(end), "[]");
   auto parsed = boost::urls::parse_uri(checked);
+  if (!parsed && allow_relative && boost::urls::parse_relative_ref(checked)) return {};
   if (!parsed) return "invalid URL '" + std::string(url.substr(0, 200)) + "': " + parsed.error().message();
   if (!iequals(parsed->scheme(), "http") && !iequals(parsed->scheme(), "https"))
     return "refused URL scheme '" + std::string(parsed->scheme()) + "': only http and https are fetched";

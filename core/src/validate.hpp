@@ -17,7 +17,8 @@ bool is_token(std::string_view text);  // RFC 9110 token: 1*tchar
 // browser percent-encodes ("<>\^`{|}) are percent-encoded, so JSON in a query or UTF-8 in a
 // path works the same natively and in browsers. The host is left for IDN handling.
 std::string wire_url(std::string_view url);
-std::string check_url(std::string_view url);
+// `allow_relative`: the backend resolves relative references against a page (browsers).
+std::string check_url(std::string_view url, bool allow_relative = false);
 std::string check_method(std::string_view method);
 std::string check_headers(const Headers& headers);
 

@@ -119,7 +119,8 @@ TEST_CASE("9. cookies set by a response are sent by later requests of the same H
   run_until_final(http, frames, {get});
   CHECK(frames.final_event(get).result() == "flavour=oat");
 
-  Http other;  // another Http has its own jar
+  if (http.capabilities().backend != "curl") return;  // a browser page has one jar for all
+  Http other;  // natively, another Http has its own jar
   auto fresh = other.http_get(url("/cookie"));
   Frames other_frames = run_until_final(other, {fresh});
   CHECK(other_frames.final_event(fresh).result() == "");

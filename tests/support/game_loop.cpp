@@ -48,6 +48,21 @@ std::string server_url() {
 #endif
 }
 
+std::string foreign_url() {
+#if defined(__EMSCRIPTEN__)
+  // web_runner starts a second server and names it in the page URL's ?foreign= parameter.
+  static const std::string origin = [] {
+    char* text = emscripten_run_script_string("new URLSearchParams(location.search).get('foreign') || ''");
+    return std::string(text ? text : "");
+  }();
+  return origin;
+#else
+  static testserver::TestServer server;
+  static const std::string base = server.base_url();
+  return base;
+#endif
+}
+
 std::string url(std::string_view path_and_query) {
   return server_url() + std::string(path_and_query);
 }

@@ -30,6 +30,9 @@ using namespace std::chrono_literals;
 // Natively: base URL of an in-process TestServer, started once on first use ("http://127.0.0.1:N").
 // Web: the page origin.
 std::string server_url();
+// Another origin, for cross-origin checks: natively a second in-process TestServer; on the web
+// the second server web_runner names in the page URL (?foreign=).
+std::string foreign_url();
 // server_url() + path_and_query (which starts with '/').
 std::string url(std::string_view path_and_query);
 // Percent-encodes everything but RFC 3986 unreserved characters (for query values).

@@ -1,0 +1,297 @@
+// web/fetch_backend.cpp — the browser Backend: emscripten_fetch (XMLHttpRequest underneath) on
+// the browser main thread, no pthreads.
+//
+// Threads: there is only the main thread. start() and cancel() run inside the game's frame; the
+// fetch callbacks and the stall timers run between frames. Events therefore need no locking.
+//
+// Lifecycle of a transfer
+//   waiting    more than max_connections are running: queued in order;
+//   running    emscripten_fetch() was called with LOAD_TO_MEMORY | REPLACE (the only mode that
+//              works on the main thread in 3.1.6); onprogress reports dataOffset as the bytes so
+//              far, totalBytes (0 = unknown) as the length;
+//   finished   onsuccess (2xx) or onerror: an HTTP status > 0 is a completed exchange whose body
+//              is kept; status 0 is a network or CORS failure, or a timeout, told apart by our
+//              own clock since the browser reports all three alike;
+//   cancelled  cancel(), a stall or ~FetchBackend(): the XHR is aborted first (see abort_xhr),
+//              then emscripten_fetch_close() frees the fetch; its re-entrant onerror is ignored.
+//
+// Body bytes reach the sink once, at the end: XHR hands the whole response over at onload.
+#include "web/fetch_backend.hpp"
+
+#include "core/src/raw_headers.hpp"
+
+#include <emscripten/emscripten.h>
+#include <emscripten/eventloop.h>
+#include <emscripten/fetch.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+
+namespace asyncload {
+namespace {
+
+// emscripten_fetch_close() aborts the XHR only from 3.1.20 on. Before that the XHR runs on and
+// its handlers later write into the freed fetch: detach them and abort it ourselves.
+#if (__EMSCRIPTEN_major__ * 10000 + __EMSCRIPTEN_minor__ * 100 + __EMSCRIPTEN_tiny__) < 30120
+EM_JS(void, asyncload_abort_xhr, (unsigned id), {
+  var xhr = Fetch.xhrs[id - 1];
+  if (!xhr) return;
+  xhr.onload = xhr.onerror = xhr.ontimeout = xhr.onprogress = xhr.onreadystatechange = null;
+  xhr.abort();
+});
+void abort_xhr(emscripten_fetch_t* fetch) { asyncload_abort_xhr(fetch->id); }
+#else
+void abort_xhr(emscripten_fetch_t*) {}
+#endif
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+bool istarts_with(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+// The Fetch standard's forbidden methods and request headers: XHR refuses or silently drops
+// them, so asyncload refuses the call instead.
+constexpr std::string_view forbidden_methods[] = {"CONNECT", "TRACE", "TRACK"};
+constexpr std::string_view forbidden_headers[] = {
+    "Accept-Charset", "Accept-Encoding", "Access-Control-Request-Headers",
+    "Access-Control-Request-Method", "Connection", "Content-Length", "Cookie", "Cookie2", "Date",
+    "DNT", "Expect", "Host", "Keep-Alive", "Origin", "Referer", "Set-Cookie", "TE", "Trailer",
+    "Transfer-Encoding", "Upgrade", "Via"};
+
+class FetchBackend;
+
+struct Job {
+  Transfer transfer;
+  FetchBackend* backend = nullptr;
+  emscripten_fetch_t* fetch = nullptr;
+  std::vector<const char*> header_pointers;  // name, value, ..., nullptr: what XHR reads
+  double started_ms = 0;
+  double last_activity_ms = 0;
+  std::int64_t received = 0;        // bytes so far, as the browser counts them
+  std::int64_t content_length = -1;
+  long stall_timer = 0;
+  bool closing = false;             // our own emscripten_fetch_close() is under way
+};
+
+class FetchBackend final : public Backend {
+public:
+  ~FetchBackend() override {
+    for (auto& [id, job] : running_) close(*job);
+  }
+
+  void bind(Events& events, const BackendSettings& settings) override {
+    events_ = &events;
+    max_running_ = std::max<std::size_t>(settings.max_connections, 1);
+  }
+
+  Capabilities capabilities() const override {
+    Capabilities caps;
+    caps.backend = "emscripten_fetch";
+    caps.progress_events = caps.response_headers = caps.cancel = true;
+    caps.connect_timeout = false;  // the browser has none
+    caps.stall_timeout = caps.total_timeout = true;
+    caps.file_download = true;     // into Emscripten's file system
+    caps.crossorigin = true;
+    caps.relative_urls = true;
+    caps.blocking_wait = false;
+    return caps;
+  }
+
+  std::string refusal(const Transfer& transfer) const override {
+    if (transfer.method.size() >= sizeof(emscripten_fetch_attr_t::requestMethod))
+      return "HTTP method '" + transfer.method.substr(0, 40) + "...' is too long for emscripten_fetch";
+    for (std::string_view method : forbidden_methods)
+      if (iequals(transfer.method, method)) return "the browser forbids the HTTP method " + transfer.method;
+    if (!transfer.body.empty() && (iequals(transfer.method, "GET") || iequals(transfer.method, "HEAD")))
+      return "the browser sends no body with " + transfer.method;
+    for (const auto& [name, value] : transfer.headers) {
+      for (std::string_view forbidden : forbidden_headers)
+        if (iequals(name, forbidden)) return "the browser forbids the request header " + name;
+      if (istarts_with(name, "Proxy-") || istarts_with(name, "Sec-"))
+        return "the browser forbids the request header " + name;
+    }
+    return {};
+  }
+
+  void start(Transfer transfer) override {
+    auto job = std::make_unique<Job>();
+    job->transfer = std::move(transfer);
+    job->backend = this;
+    if (running_.size() < max_running_) {
+      launch(std::move(job));
+    } else {
+      waiting_.push_back(std::move(job));
+    }
+  }
+
+  void cancel(RequestId id) override {
+    auto queued = std::find_if(waiting_.begin(), waiting_.end(), [&](const auto& job) { return job->transfer.id == id; });
+    if (queued != waiting_.end()) {
+      waiting_.erase(queued);
+      return;
+    }
+    if (auto found = running_.find(id); found != running_.end()) retire(*found->second, nullptr);
+  }
+
+private:
+  static Job& job_of(emscripten_fetch_t* fetch) { return *static_cast<Job*>(fetch->userData); }
+
+  void launch(std::unique_ptr<Job> owned) {
+    Job& job = *owned;
+    const Transfer& t = job.transfer;
+    emscripten_fetch_attr_t attr;
+    emscripten_fetch_attr_init(&attr);
+    std::strcpy(attr.requestMethod, t.method.c_str());  // length checked by refusal()
+    attr.attributes = EMSCRIPTEN_FETCH_LOAD_TO_MEMORY | EMSCRIPTEN_FETCH_REPLACE;
+    attr.userData = &job;
+    attr.onsuccess = &FetchBackend::on_done;
+    attr.onerror = &FetchBackend::on_done;
+    attr.onprogress = &FetchBackend::on_progress;
+    attr.timeoutMSecs = static_cast<unsigned long>(std::max<std::int64_t>(t.total_timeout.count(), 0));
+    attr.withCredentials = t.with_credentials;
+    for (const auto& [name, value] : t.headers) {
+      job.header_pointers.push_back(name.c_str());
+      job.header_pointers.push_back(value.c_str());
+    }
+    job.header_pointers.push_back(nullptr);
+    attr.requestHeaders = job.header_pointers.data();
+    if (!t.body.empty()) {
+      attr.requestData = t.body.data();
+      attr.requestDataSize = t.body.size();
+    }
+    job.started_ms = job.last_activity_ms = emscripten_get_now();
+    running_.emplace(t.id, std::move(owned));
+    job.fetch = emscripten_fetch(&attr, t.url.c_str());
+    if (!job.fetch) {
+      finish_with(job, status::network_error, "emscripten_fetch refused the request");
+      return;
+    }
+    if (t.stall_timeout.count() > 0)
+      job.stall_timer = emscripten_set_timeout(&FetchBackend::on_stall_timer, static_cast<double>(t.stall_timeout.count()), &job);
+  }
+
+  static void on_progress(emscripten_fetch_t* fetch) {
+    Job& job = job_of(fetch);
+    if (job.closing) return;
+    job.last_activity_ms = emscripten_get_now();
+    job.received = static_cast<std::int64_t>(fetch->dataOffset);
+    job.content_length = fetch->totalBytes > 0 ? static_cast<std::int64_t>(fetch->totalBytes) : -1;
+    if (job.transfer.report_progress) job.backend->events_->progress(job.transfer.id, job.received, job.content_length);
+  }
+
+  // onsuccess and onerror alike: the browser's verdict is in fetch->status.
+  static void on_done(emscripten_fetch_t* fetch) {
+    Job& job = job_of(fetch);
+    if (job.closing) return;  // the re-entrant onerror of our own close()
+    job.backend->complete(job, fetch);
+  }
+
+  static void on_stall_timer(void* user) {
+    Job& job = *static_cast<Job*>(user);
+    job.stall_timer = 0;
+    const double stall_ms = static_cast<double>(job.transfer.stall_timeout.count());
+    const double idle_ms = emscripten_get_now() - job.last_activity_ms;
+    if (idle_ms + 1 >= stall_ms) {
+      job.backend->finish_with(job, status::timeout,
+                               "stalled: no data for " + std::to_string(job.transfer.stall_timeout.count()) + " ms");
+    } else {
+      job.stall_timer = emscripten_set_timeout(&FetchBackend::on_stall_timer, stall_ms - idle_ms, &job);
+    }
+  }
+
+  void complete(Job& job, emscripten_fetch_t* fetch) {
+    Outcome outcome;
+    outcome.id = job.transfer.id;
+    outcome.http_status = fetch->status;
+    if (fetch->status == 0) {  // network failure, CORS refusal or the XHR timeout
+      const double elapsed_ms = emscripten_get_now() - job.started_ms;
+      const auto total_ms = job.transfer.total_timeout.count();
+      if (total_ms > 0 && elapsed_ms + 5 >= static_cast<double>(total_ms)) {
+        outcome.status = status::timeout;
+        outcome.error = "total timeout: no complete response within " + std::to_string(total_ms) + " ms";
+      } else {
+        outcome.status = status::network_error;
+        outcome.error = "network error: the browser refused or could not reach " + job.transfer.url +
+                        " (unreachable, CORS, or mixed content; the browser does not say which)";
+      }
+      retire(job, &outcome);
+      return;
+    }
+    // The header block's length counts its NUL in 3.1.6: allocate one more.
+    const size_t header_bytes = emscripten_fetch_get_response_headers_length(fetch);
+    if (header_bytes > 0) {
+      std::string block(header_bytes + 1, '\0');
+      emscripten_fetch_get_response_headers(fetch, block.data(), block.size());
+      block.resize(std::strlen(block.c_str()));
+      outcome.response_headers = detail::parse_raw_headers(block);
+    }
+    const std::int64_t body_bytes = static_cast<std::int64_t>(fetch->numBytes);
+    outcome.content_length = job.content_length;
+    for (const auto& [name, value] : outcome.response_headers)
+      if (iequals(name, "content-length")) outcome.content_length = std::atoll(value.c_str());
+    outcome.size_downloaded = std::max(job.received, outcome.content_length >= 0 ? outcome.content_length : body_bytes);
+    if (outcome.content_length < 0) outcome.size_downloaded = std::max(job.received, body_bytes);
+    if (BodySink* sink = job.transfer.sink.get()) {
+      sink->begin(fetch->status, outcome.content_length);
+      if (body_bytes > 0) {
+        if (int written = sink->write(std::string_view(fetch->data, static_cast<size_t>(body_bytes))); written < 0) {
+          outcome.status = written;
+          outcome.error = sink->failure();
+        }
+      }
+    }
+    retire(job, &outcome);
+  }
+
+  void finish_with(Job& job, int code, std::string error) {
+    Outcome outcome;
+    outcome.id = job.transfer.id;
+    outcome.status = code;
+    outcome.error = std::move(error);
+    outcome.content_length = job.content_length;
+    outcome.size_downloaded = job.received;
+    retire(job, &outcome);
+  }
+
+  // Ends a running job: reports `outcome` unless null (cancelled), frees everything, and starts
+  // the next waiting transfer.
+  void retire(Job& job, Outcome* outcome) {
+    close(job);
+    if (outcome) events_->finish(std::move(*outcome));
+    running_.erase(job.transfer.id);  // `job` is gone from here on
+    while (!waiting_.empty() && running_.size() < max_running_) {
+      std::unique_ptr<Job> next = std::move(waiting_.front());
+      waiting_.pop_front();
+      launch(std::move(next));
+    }
+  }
+
+  static void close(Job& job) {
+    if (job.stall_timer) emscripten_clear_timeout(job.stall_timer);
+    job.stall_timer = 0;
+    if (!job.fetch) return;
+    job.closing = true;
+    if (job.fetch->readyState != 4 /* DONE */) abort_xhr(job.fetch);
+    emscripten_fetch_close(job.fetch);
+    job.fetch = nullptr;
+  }
+
+  Events* events_ = nullptr;
+  std::size_t max_running_ = 64;
+  std::unordered_map<RequestId, std::unique_ptr<Job>> running_;
+  std::deque<std::unique_ptr<Job>> waiting_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_fetch_backend() { return std::make_unique<FetchBackend>(); }
+
+}  // namespace asyncload
