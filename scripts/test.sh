@@ -1,6 +1,46 @@
 #!/usr/bin/env bash
-# Quick start, command 2: install what is missing, build, and run every test.
+# Quick start, command 2: install what is missing, build, and run every test, in stages:
+#   native  the `native` preset: unit, conformance, interop, CLI, faults, soak (20,000 requests)
+#   asan    the same suites built with AddressSanitizer + UndefinedBehaviorSanitizer, leaks on
+#   tsan    the same suites built with ThreadSanitizer
+#   fuzz    each libFuzzer target for ASYNCLOAD_FUZZ_SECONDS (default 60) after its regressions
+# Stops at the first stage that fails. Prints each stage's time and a closing tally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh native
-ctest --preset native -j2
+fuzz_seconds="${ASYNCLOAD_FUZZ_SECONDS:-60}"
+timings=()
+passed=0
+failed=0
+
+# Runs one ctest preset, adding its counts to the tally.
+run_ctest() {
+  local log="build/ctest-$1.log"
+  mkdir -p build
+  ctest --preset "$1" -j2 2>&1 | tee "$log"
+  local line total bad
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+  bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+}
+
+stage() {
+  local name="$1" start=$SECONDS
+  shift
+  echo "=== stage $name"
+  "$@"
+  timings+=("$name $((SECONDS - start)) s")
+  echo "=== stage $name: $((SECONDS - start)) s"
+}
+
+stage native  bash -c 'scripts/setup.sh native'
+stage native-tests run_ctest native
+stage asan    bash -c 'scripts/setup.sh asan'
+stage asan-tests run_ctest asan
+stage tsan    bash -c 'scripts/setup.sh tsan'
+stage tsan-tests run_ctest tsan
+stage fuzz    scripts/fuzz.sh "$fuzz_seconds"
+
+echo "=== timings: ${timings[*]/%/;} total ${SECONDS} s"
+echo "tests: $passed passed, $failed failed"

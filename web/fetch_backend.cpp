@@ -33,6 +33,19 @@
 namespace asyncload {
 namespace {
 
+// Builds with EXIT_RUNTIME (tests) count what keeps the runtime alive: every fetch and timer
+// takes one count and gives it back in its own handler. Where asyncload stops one before that
+// handler runs, it gives the count back itself, or the program could never exit.
+EM_JS(void, asyncload_release_keepalive, (), {
+  if (typeof runtimeKeepaliveCounter !== 'undefined' && runtimeKeepaliveCounter > 0) runtimeKeepalivePop();
+});
+
+// emscripten_set_timeout() takes a keep-alive count that only the timer's firing returns.
+void clear_timer(long timer) {
+  emscripten_clear_timeout(timer);
+  asyncload_release_keepalive();
+}
+
 // emscripten_fetch_close() aborts the XHR only from 3.1.20 on. Before that the XHR runs on and
 // its handlers later write into the freed fetch: detach them and abort it ourselves.
 #if (__EMSCRIPTEN_major__ * 10000 + __EMSCRIPTEN_minor__ * 100 + __EMSCRIPTEN_tiny__) < 30120
@@ -42,7 +55,10 @@ EM_JS(void, asyncload_abort_xhr, (unsigned id), {
   xhr.onload = xhr.onerror = xhr.ontimeout = xhr.onprogress = xhr.onreadystatechange = null;
   xhr.abort();
 });
-void abort_xhr(emscripten_fetch_t* fetch) { asyncload_abort_xhr(fetch->id); }
+void abort_xhr(emscripten_fetch_t* fetch) {
+  asyncload_abort_xhr(fetch->id);
+  asyncload_release_keepalive();  // the fetch's own handlers, which would have, never run now
+}
 #else
 void abort_xhr(emscripten_fetch_t*) {}
 #endif
@@ -100,6 +116,7 @@ public:
     caps.stall_timeout = caps.total_timeout = true;
     caps.file_download = true;     // into Emscripten's file system
     caps.crossorigin = true;
+    caps.redirect_limit = false;   // XHR follows up to 20 redirects, invisibly
     caps.relative_urls = true;
     caps.blocking_wait = false;
     return caps;
@@ -237,8 +254,15 @@ private:
     outcome.content_length = job.content_length;
     for (const auto& [name, value] : outcome.response_headers)
       if (iequals(name, "content-length")) outcome.content_length = std::atoll(value.c_str());
-    outcome.size_downloaded = std::max(job.received, outcome.content_length >= 0 ? outcome.content_length : body_bytes);
-    if (outcome.content_length < 0) outcome.size_downloaded = std::max(job.received, body_bytes);
+    // Bytes as sent: all of Content-Length arrived. (XHR counts a compressed body's progress in
+    // decoded bytes, so job.received is only the fallback when the length is unknown.)
+    if (body_bytes == 0) {
+      outcome.size_downloaded = 0;
+    } else if (outcome.content_length >= 0) {
+      outcome.size_downloaded = outcome.content_length;
+    } else {
+      outcome.size_downloaded = std::max(job.received, body_bytes);
+    }
     if (BodySink* sink = job.transfer.sink.get()) {
       sink->begin(fetch->status, outcome.content_length);
       if (body_bytes > 0) {
@@ -275,7 +299,7 @@ private:
   }
 
   static void close(Job& job) {
-    if (job.stall_timer) emscripten_clear_timeout(job.stall_timer);
+    if (job.stall_timer) clear_timer(job.stall_timer);
     job.stall_timer = 0;
     if (!job.fetch) return;
     job.closing = true;

@@ -15,7 +15,8 @@ constexpr std::string_view usage = R"(usage:
   asyncload post URL BODY
   asyncload request METHOD URL [-H 'Name: value']... [--data TEXT | --data-file FILE]
   asyncload demo              start the built-in loopback server and show the runtime at work
-  asyncload serve [--port N]  run that server alone (prints its URL; stops on SIGINT/SIGTERM)
+  asyncload serve [--port N] [--docroot DIR]
+                              run that server alone (prints its URL; stops on SIGINT/SIGTERM)
   asyncload --help
 
 Runs a headless game loop, fires the requests at frame 0 and prints every async_load event as
@@ -41,6 +42,9 @@ request options:
   --data-file FILE            request body read from FILE (binary)
 serve options:
   --port N              port to listen on (default 0: a free one, printed)
+  --docroot DIR         files served under /static/ (default: the web build beside this
+                        program's build folder, ../web, e.g. build/web for build/native/asyncload,
+                        once built: the browser demo is then <URL>/static/examples/demo.html)
 Options may also be written --name=VALUE; `--` ends the options.
 
 exit status: 0 every request completed (status 0, whatever its HTTP code; the demo: every
@@ -57,7 +61,8 @@ enum class Opt {
   header,
   data,
   data_file,
-  port
+  port,
+  docroot
 };
 
 struct OptSpec {
@@ -66,7 +71,7 @@ struct OptSpec {
   bool takes_value;
 };
 
-constexpr std::array<OptSpec, 10> option_table{{
+constexpr std::array<OptSpec, 11> option_table{{
     {"--fps", Opt::fps, true},
     {"--no-progress", Opt::no_progress, false},
     {"--connect-timeout", Opt::connect_timeout, true},
@@ -77,6 +82,7 @@ constexpr std::array<OptSpec, 10> option_table{{
     {"--data", Opt::data, true},
     {"--data-file", Opt::data_file, true},
     {"--port", Opt::port, true},
+    {"--docroot", Opt::docroot, true},
 }};
 
 const OptSpec* find_option(std::string_view name) {
@@ -85,9 +91,22 @@ const OptSpec* find_option(std::string_view name) {
   return nullptr;
 }
 
+// The argument as it appears in a usage error, which is one line: control characters are
+// escaped (\n, \xNN), so an argument holding a newline cannot split or forge the message.
 std::string quoted(std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
   std::string out = "'";
-  out.append(s);
+  for (unsigned char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
   out += '\'';
   return out;
 }
@@ -255,6 +274,11 @@ ParseResult parse(std::span<const std::string> args) {
         seen_port = true;
         break;
       }
+      case Opt::docroot:
+        if (value.empty()) return UsageError{"--docroot: give a directory"};
+        if (cmd.docroot) return UsageError{"--docroot: give it once"};
+        cmd.docroot = std::string(value);
+        break;
     }
   }
 
@@ -265,6 +289,8 @@ ParseResult parse(std::span<const std::string> args) {
   if (cmd.verb != Verb::request && (!cmd.headers.empty() || seen_data))
     return UsageError{"-H, --data and --data-file apply only to request"};
   if (cmd.verb != Verb::serve && seen_port) return UsageError{"--port applies only to serve"};
+  if (cmd.verb != Verb::serve && cmd.docroot)
+    return UsageError{"--docroot applies only to serve"};
   if (cmd.verb == Verb::serve && !common_seen.empty())
     return UsageError{std::string(common_seen.front()) + " does not apply to serve"};
 

@@ -24,7 +24,7 @@ enum class Verb {
   post,      // post URL BODY
   request,   // request METHOD URL [-H 'Name: value']... [--data TEXT | --data-file FILE]
   demo,      // demo
-  serve,     // serve [--port N]
+  serve,     // serve [--port N] [--docroot DIR]
 };
 
 struct Command {
@@ -45,6 +45,7 @@ struct Command {
 
   // serve
   std::uint16_t port = 0;  // --port N; 0 = a free port chosen by the OS
+  std::optional<std::string> docroot;  // --docroot DIR: served under /static/ (default: see serve.cpp)
 };
 
 struct UsageError {

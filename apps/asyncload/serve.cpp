@@ -1,5 +1,11 @@
-// serve.cpp — `asyncload serve [--port N]`: the loopback TestServer alone. Prints its base URL as
-// the first stdout line, then runs until SIGINT or SIGTERM (exit 0).
+// serve.cpp — `asyncload serve [--port N] [--docroot DIR]`: the loopback TestServer alone. Prints
+// its base URL as the first stdout line, then runs until SIGINT or SIGTERM (exit 0).
+//
+// DIR is served under /static/. Without --docroot it is the web build beside this program's
+// build folder, <folder of the executable>/../web (build/native/asyncload -> build/web), when
+// that exists (a folder with a CMakeCache.txt), so that after building both presets the browser demo is one URL away:
+// <base>/static/examples/demo.html (printed on stderr when DIR holds it). A page that reports to
+// /done?code=N (the demo does when it finishes) has its code and log printed on stderr.
 #include "commands.hpp"
 
 #include "testserver/test_server.hpp"
@@ -7,11 +13,45 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <system_error>
 
 namespace asyncload::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// <folder of the running executable>/../web, when it is a build folder (it has a
+// CMakeCache.txt: a tool built in some other folder must not serve the source tree's web/).
+std::optional<fs::path> default_docroot() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  const fs::path web = exe.parent_path().parent_path() / "web";
+  if (!fs::is_regular_file(web / "CMakeCache.txt", ec)) return std::nullopt;
+  return fs::weakly_canonical(web, ec);
+}
+
+}  // namespace
 
 int run_serve(const Command& command) {
+  std::optional<fs::path> docroot;
+  if (command.docroot) {
+    std::error_code ec;
+    if (!fs::is_directory(*command.docroot, ec)) {
+      std::fprintf(stderr, "asyncload serve: --docroot %s is not a directory\n",
+                   command.docroot->c_str());
+      return exit_usage;
+    }
+    docroot = fs::absolute(*command.docroot, ec);
+  } else {
+    docroot = default_docroot();
+  }
+
   // Block the stop signals before the server starts its threads (they inherit the mask), so
   // that only sigwait() below ever sees them.
   sigset_t stop_signals;
@@ -22,12 +62,37 @@ int run_serve(const Command& command) {
 
   testserver::ServerOptions options;
   options.port = command.port;
+  if (docroot) options.docroot = docroot->string();
+  options.on_done = [](int code, std::string log) {
+    std::string text = "asyncload serve: a page reported /done?code=" + std::to_string(code) +
+                       (log.empty() ? "\n" : ", its log:\n");
+    for (std::size_t start = 0; start < log.size();) {
+      const auto end = std::min(log.find('\n', start), log.size());
+      text += "  | " + log.substr(start, end - start) + "\n";
+      start = end + 1;
+    }
+    std::fputs(text.c_str(), stderr);
+    std::fflush(stderr);
+  };
   testserver::TestServer server(options);
 
   std::printf("%s\n", server.base_url().c_str());
   std::fflush(stdout);
   std::fprintf(stderr, "asyncload serve: test endpoints at %s/ (index there); Ctrl-C stops.\n",
                server.base_url().c_str());
+  if (docroot) {
+    std::error_code ec;
+    std::fprintf(stderr, "asyncload serve: %s served under %s/static/\n", docroot->c_str(),
+                 server.base_url().c_str());
+    if (fs::is_regular_file(*docroot / "examples" / "demo.html", ec))
+      std::fprintf(stderr, "asyncload serve: the browser demo: %s/static/examples/demo.html\n",
+                   server.base_url().c_str());
+  } else {
+    std::fprintf(stderr,
+                 "asyncload serve: no docroot (--docroot DIR; the web build, build/web, is used "
+                 "by default once built)\n");
+  }
+  std::fflush(stderr);
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

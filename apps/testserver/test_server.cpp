@@ -7,7 +7,7 @@
 // headers without a body; keep-alive is honoured; request bodies up to 256 MiB and request
 // headers up to 1 MiB are accepted; `Expect: 100-continue` is answered. Query values are
 // %XX-decoded ('+' stays '+'). A malformed number answers 400. No response carries
-// Access-Control-Allow-Origin (see add_common_headers()).
+// Access-Control-Allow-Origin, except under /cors/ (below).
 //
 //   /                            200 text/html: a small index of these endpoints
 //   /bytes/N                     200 application/octet-stream, Content-Length N, body
@@ -45,9 +45,32 @@
 //   /large-header?bytes=N        200 "large header", header X-Large: N times 'a'
 //   /static/<path>               the file <path> under ServerOptions::docroot (a directory serves
 //                                its index.html), streamed with Content-Length; Content-Type by
-//                                extension (.html .js .wasm .png .css .json .txt, else
-//                                application/octet-stream). 403 for a ".." segment, 404 when
+//                                extension (.html text/html, .js text/javascript, .wasm
+//                                application/wasm (needed by WebAssembly.instantiateStreaming),
+//                                .png .css .json .txt, else application/octet-stream);
+//                                Cache-Control: no-store. 403 for a ".." segment, 404 when
 //                                missing or when no docroot is set
+//   /done?code=N                 a page reports its result (browser tests, web demo): calls
+//                                ServerOptions::on_done(N, log) when set, log = the request body
+//                                (any method; a GET may pass it as ?log=...). N is a decimal int,
+//                                possibly negative; missing or malformed: 400. Answers 200 "ok"
+//   /cors/<endpoint>             CORS variant of every endpoint above: /cors/status/200,
+//                                /cors/echo, /cors/cookie/set?a=b, ... behave exactly like the
+//                                endpoint without the /cors prefix (/echo's "path" keeps the
+//                                target as received) and add
+//                                  Access-Control-Allow-Origin: <the request's Origin, else *>
+//                                  Access-Control-Allow-Credentials: true
+//                                  Access-Control-Expose-Headers: <the response's header names>
+//                                  Vary: Origin  (appended to any Vary the endpoint sets)
+//                                An OPTIONS request there that carries
+//                                Access-Control-Request-Method is a preflight: 204, no body, with
+//                                Access-Control-Allow-Methods = the requested method,
+//                                Access-Control-Allow-Headers = the requested headers (when any),
+//                                Access-Control-Max-Age: 0 and the headers above.
+//                                Cookies from /cors/cookie/set are host cookies with Path=/ and
+//                                no SameSite attribute (Lax by default): another port of the same
+//                                host is the same site, so a credentialed request from there
+//                                stores them and sends them back to either port
 //   anything else                404 text/plain "not found"
 #include "testserver/test_server.hpp"
 
@@ -63,6 +86,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -90,6 +114,7 @@ constexpr std::uint32_t kMaxRequestHeader = 1u << 20;   // long URLs (up to 64 K
 
 struct Config {
   std::string docroot;
+  std::function<void(int, std::string)> on_done;
 };
 
 // Thrown by handlers for unusable parameters; the router answers 400 with the message.
@@ -194,9 +219,31 @@ std::string content_type_for(const std::filesystem::path& p) {
 }
 
 // Headers every response gets. Deliberately none: Access-Control-Allow-Origin must stay absent
-// by default so cross-origin failures are testable. CORS endpoints (/cors/...) belong here, keyed
-// on the request path, or in their own handlers.
+// by default so cross-origin failures are testable. Responses under /cors/ get add_cors_headers().
 void add_common_headers(const Request& /*req*/, http::response_header<>& /*res*/) {}
+
+// The CORS headers of a /cors/ response, added last so Expose-Headers can name every header
+// the endpoint set (Access-Control-* ones aside; each name once).
+void add_cors_headers(const Request& req, http::response_header<>& res) {
+  std::vector<std::string> names;
+  for (const auto& field : res) {
+    std::string name(sv(field.name_string()));
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower.starts_with("access-control-")) continue;
+    if (std::find(names.begin(), names.end(), lower) == names.end()) names.push_back(lower);
+  }
+  std::string expose;
+  for (const auto& name : names) expose += (expose.empty() ? "" : ", ") + name;
+
+  const auto origin = sv(req[http::field::origin]);
+  res.set(http::field::access_control_allow_origin, origin.empty() ? std::string_view("*") : origin);
+  res.set(http::field::access_control_allow_credentials, "true");
+  if (!expose.empty()) res.set(http::field::access_control_expose_headers, expose);
+  const auto vary = sv(res[http::field::vary]);
+  res.set(http::field::vary, vary.empty() ? std::string("Origin") : std::string(vary) + ", Origin");
+}
 
 // ---- one request/response exchange -------------------------------------------------------
 
@@ -208,13 +255,18 @@ public:
     const auto q = target.find('?');
     path = target.substr(0, q);
     if (q != std::string_view::npos) params = parse_query(target.substr(q + 1));
+    if (path.starts_with("/cors/")) {
+      cors = true;
+      path.remove_prefix(5);  // "/cors/echo" is routed as "/echo"
+    }
   }
 
   tcp::socket& sock;
   const Request req;
   const Config& cfg;
-  std::string_view path;  // the target up to '?', not decoded
+  std::string_view path;  // the target up to '?', not decoded, without a /cors prefix
   Params params;
+  bool cors = false;      // the target was under /cors/: CORS headers on the response
 
   bool head() const { return req.method() == http::verb::head; }
 
@@ -239,15 +291,14 @@ public:
 
   // Sends a complete response; the result says whether the connection stays open.
   awaitable<bool> send(http::response<http::string_body> res) {
-    finish(res);
     const unsigned code = res.result_int();
     const bool bodyless = code < 200 || code == 204 || code == 304;
     if (bodyless) {
       res.body().clear();
       res.erase(http::field::content_type);
-    } else {
-      res.prepare_payload();
     }
+    finish(res);
+    if (!bodyless) res.prepare_payload();
     http::response_serializer<http::string_body> sr{res};
     if (head() || bodyless)
       co_await http::async_write_header(sock, sr, use_awaitable);
@@ -298,6 +349,7 @@ private:
     res.keep_alive(req.keep_alive());
     if (http::int_to_status(res.result_int()) == http::status::unknown) res.reason("Unknown");
     add_common_headers(req, res);
+    if (cors) add_cors_headers(req, res);
   }
 };
 
@@ -381,6 +433,7 @@ awaitable<bool> static_file(Exchange& ex, std::string_view rest) {
 
   http::response<http::empty_body> res{http::status::ok, ex.req.version()};
   res.set(http::field::content_type, content_type_for(file));
+  res.set(http::field::cache_control, "no-store");  // a rebuilt page is never served stale
   res.content_length(size);
   if (co_await ex.begin_stream(res)) {
     std::string piece(kPiece, '\0');
@@ -419,6 +472,8 @@ constexpr IndexEntry kIndex[] = {
     {"/cookie", "the Cookie header received"},
     {"/large-header?bytes=10000", "a large X-Large response header"},
     {"/static/", "files from the docroot"},
+    {"/done?code=0", "a page reports its result (POST the log)"},
+    {"/cors/echo", "any endpoint under /cors/ answers with CORS headers"},
 };
 
 std::string index_html() {
@@ -440,9 +495,38 @@ std::optional<std::string_view> after(std::string_view path, std::string_view pr
   return path.substr(prefix.size());
 }
 
+// A signed decimal int, nothing else.
+int to_int(std::string_view s, std::string_view what) {
+  int n = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size())
+    throw BadRequest("bad " + std::string(what) + ": '" + std::string(s) + "'");
+  return n;
+}
+
 awaitable<bool> route(Exchange& ex) {
   const auto path = ex.path;
+  if (ex.cors && ex.req.method() == http::verb::options &&
+      ex.req.find(http::field::access_control_request_method) != ex.req.end()) {
+    auto res = ex.make(204);
+    res.set(http::field::access_control_allow_methods,
+            ex.req[http::field::access_control_request_method]);
+    if (const auto wanted = ex.req[http::field::access_control_request_headers]; !wanted.empty())
+      res.set(http::field::access_control_allow_headers, wanted);
+    res.set(http::field::access_control_max_age, "0");
+    co_return co_await ex.send(std::move(res));
+  }
   if (path == "/") co_return co_await ex.send(ex.make(200, index_html(), "text/html"));
+  if (path == "/done") {
+    const auto code = ex.param("code");
+    if (!code) throw BadRequest("code missing");
+    const int n = to_int(*code, "code");
+    std::string log = ex.req.body();
+    if (log.empty())
+      if (const auto given = ex.param("log")) log = std::string(*given);
+    if (ex.cfg.on_done) ex.cfg.on_done(n, std::move(log));
+    co_return co_await ex.send(ex.make(200, "ok"));
+  }
   if (auto n = after(path, "/bytes/")) co_return co_await bytes(ex, to_number(*n, "size"), false);
   if (auto n = after(path, "/chunked/")) co_return co_await bytes(ex, to_number(*n, "size"), true);
   if (path == "/drip") co_return co_await drip(ex);
@@ -632,6 +716,7 @@ struct TestServer::Impl {
 TestServer::TestServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   auto cfg = std::make_shared<Config>();
   cfg->docroot = options.docroot;
+  cfg->on_done = std::move(options.on_done);
   const int nthreads = std::max(1, options.threads);
   impl_->ioc = std::make_unique<asio::io_context>(nthreads);
 

@@ -1,9 +1,13 @@
-// test_server.hpp — the loopback HTTP server the tests, `asyncload serve` and `asyncload demo`
-// run. httpbin-style endpoints (see test_server.cpp's header comment for the list).
+// test_server.hpp — the loopback HTTP server the tests, `asyncload serve`, `asyncload demo` and
+// web_runner (the browser tests) run. httpbin-style endpoints (see test_server.cpp's header
+// comment for the list), among them /done?code=N (a page reports its result: on_done below),
+// /cors/<endpoint> (the same endpoint with CORS headers, preflights answered) and /static/
+// (files under docroot: .js as text/javascript, .wasm as application/wasm).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,6 +18,10 @@ struct ServerOptions {
   std::uint16_t port = 0;   // 0 = a free port, chosen by the OS
   std::string docroot;      // served under /static/ ; "" = none
   int threads = 1;
+  // Called for every request to /done?code=N (web test pages and the web demo report their
+  // result there) with N and the request body (the page's log). Runs on a server thread: keep it
+  // short and synchronise with your own threads. Unset: /done just answers 200 "ok".
+  std::function<void(int code, std::string log)> on_done;
 };
 
 class TestServer {

@@ -3,16 +3,17 @@
 #include <asyncload/asyncload.hpp>
 
 #include <algorithm>
-#include <cctype>
 
 namespace asyncload::detail {
 
 boost::json::object header_object(const Headers& headers) {
   boost::json::object object;
+  object.reserve(headers.size());  // one table, not a rehash per growth step
   for (const auto& [name, value] : headers) {
     std::string lower(name);
+    // Header names are ASCII tokens: no locale lookup per character.
     std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
     auto [slot, inserted] = object.emplace(lower, value);
     if (!inserted) {
       boost::json::string& joined = slot->value().as_string();
@@ -35,7 +36,8 @@ boost::json::object progress_map(RequestId id, std::string_view url, std::int64_
   return map;
 }
 
-boost::json::object final_map(const Outcome& outcome, std::string_view url, boost::json::value result) {
+boost::json::object final_map(const Outcome& outcome, std::string_view url, boost::json::value result,
+                              boost::json::object response_headers) {
   boost::json::object map;
   map.reserve(9);
   map.emplace("id", outcome.id);
@@ -43,7 +45,7 @@ boost::json::object final_map(const Outcome& outcome, std::string_view url, boos
   map.emplace("url", url);
   map.emplace("http_status", outcome.http_status);
   map.emplace("result", std::move(result));
-  map.emplace("response_headers", header_object(outcome.response_headers));
+  map.emplace("response_headers", std::move(response_headers));
   map.emplace("contentLength", outcome.content_length);
   map.emplace("sizeDownloaded", outcome.size_downloaded);
   if (outcome.status < 0) map.emplace("error", outcome.error);

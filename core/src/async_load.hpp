@@ -14,7 +14,9 @@ boost::json::object header_object(const Headers& headers);
 boost::json::object progress_map(RequestId id, std::string_view url, std::int64_t size_downloaded,
                                  std::int64_t content_length);
 
-// `result` is the body, the file path, the buffer byte count or "".
-boost::json::object final_map(const Outcome& outcome, std::string_view url, boost::json::value result);
+// `result` is the body, the file path, the buffer byte count or ""; `response_headers` is
+// header_object(outcome.response_headers), built beforehand (see ReadyEvent).
+boost::json::object final_map(const Outcome& outcome, std::string_view url, boost::json::value result,
+                              boost::json::object response_headers);
 
 }  // namespace asyncload::detail

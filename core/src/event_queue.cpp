@@ -1,5 +1,7 @@
 #include "event_queue.hpp"
 
+#include "async_load.hpp"
+
 namespace asyncload::detail {
 
 void EventQueue::progress(RequestId id, std::int64_t size_downloaded, std::int64_t content_length) {
@@ -20,11 +22,15 @@ void EventQueue::progress(RequestId id, std::int64_t size_downloaded, std::int64
 }
 
 void EventQueue::finish(Outcome outcome) {
+  // On the calling (backend) thread and outside the lock: the headers object is the costliest
+  // part of a final async_load map, and the game thread's frame need not pay for it.
+  boost::json::object headers = header_object(outcome.response_headers);
+  Headers().swap(outcome.response_headers);
   std::lock_guard lock(mutex_);
   // A later progress report for this id (there should be none) must not jump ahead of the
   // final event, so forget its slot.
   waiting_progress_.erase(outcome.id);
-  push_locked(ReadyEvent{true, std::move(outcome)});
+  push_locked(ReadyEvent{true, std::move(outcome), std::move(headers)});
 }
 
 void EventQueue::push_locked(ReadyEvent event) {

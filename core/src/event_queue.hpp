@@ -8,6 +8,8 @@
 
 #include <asyncload/backend.hpp>
 
+#include <boost/json/object.hpp>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -20,6 +22,10 @@ namespace asyncload::detail {
 struct ReadyEvent {
   bool is_final = false;
   Outcome outcome;  // progress entries use id, content_length and size_downloaded only
+  // A final event's async_load "response_headers", built by finish() on the backend's thread so
+  // that the game thread's dispatch() only moves it into the map (outcome.response_headers is
+  // then empty).
+  boost::json::object response_headers;
 };
 
 class EventQueue final : public Events {

@@ -108,7 +108,7 @@ struct Http::State {
   }
 
   // The final event of `request`: commits its file or fills its buffer, then builds the map.
-  boost::json::object finish(Request& request, Outcome& outcome) {
+  boost::json::object finish(Request& request, Outcome& outcome, boost::json::object response_headers) {
     boost::json::value result = "";
     if (outcome.status == status::complete) {
       if (request.file) {
@@ -131,7 +131,7 @@ struct Http::State {
       }
     }
     if (request.file) request.file->discard();  // no-op after a commit
-    return detail::final_map(outcome, request.url, std::move(result));
+    return detail::final_map(outcome, request.url, std::move(result), std::move(response_headers));
   }
 };
 
@@ -291,7 +291,7 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
     }
 
     if (request.cancelled && event.outcome.status != status::cancelled) continue;  // the -3 follows
-    const AsyncLoad load(s.finish(request, event.outcome));
+    const AsyncLoad load(s.finish(request, event.outcome, std::move(event.response_headers)));
     s.requests.erase(found);
     ++delivered;
     handler(load);

@@ -18,9 +18,11 @@ void MemorySink::begin(long, std::int64_t content_length) {
   body_.clear();
   total_ = 0;
   // One allocation when the size is announced (no doubling peak on big bodies); a lying
-  // Content-Length can cost at most the limits.
+  // Content-Length can cost at most the limits, and never more than max_reserve up front
+  // (without a limit a 10-byte response claiming a terabyte would take 2 GiB at once).
+  constexpr std::size_t max_reserve = 16u << 20;
   if (content_length > 0) {
-    body_.reserve(std::min({static_cast<std::size_t>(content_length), keep_at_most_, limit_}));
+    body_.reserve(std::min({static_cast<std::size_t>(content_length), keep_at_most_, limit_, max_reserve}));
   }
 }
 

@@ -35,6 +35,24 @@ std::string percent_encode(std::string_view text, std::string_view also) {
   return out;
 }
 
+// Caller text inside a one-line reason: at most `limit` bytes, control characters escaped, so
+// last_error() stays one printable line whatever the input (CR/LF, NUL, a 100 KB URL).
+std::string quote(std::string_view text, std::size_t limit = 200) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text.substr(0, limit)) {
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  if (text.size() > limit) out += "...";
+  return out;
+}
+
 // Where the authority ends ("scheme://authority/..." or "//authority/..."), 0 when there is none.
 std::size_t authority_end(std::string_view url) {
   const auto colon = url.find_first_of(":/?#");
@@ -72,28 +90,28 @@ std::string check_url(std::string_view url, bool allow_relative) {
   const std::string checked = percent_encode(url.substr(0, end), {}) + percent_encode(url.substr(end), "[]");
   auto parsed = boost::urls::parse_uri(checked);
   if (!parsed && allow_relative && boost::urls::parse_relative_ref(checked)) return {};
-  if (!parsed) return "invalid URL '" + std::string(url.substr(0, 200)) + "': " + parsed.error().message();
+  if (!parsed) return "invalid URL '" + quote(url) + "': " + parsed.error().message();
   if (!iequals(parsed->scheme(), "http") && !iequals(parsed->scheme(), "https"))
     return "refused URL scheme '" + std::string(parsed->scheme()) + "': only http and https are fetched";
   const std::string_view raw_authority = url.substr(0, authority_end(url));
   if (!parsed->has_authority() || parsed->encoded_host().empty())
-    return "invalid URL '" + std::string(url.substr(0, 200)) + "': no host";
+    return "invalid URL '" + quote(url) + "': no host";
   // Clients (and Boost.URL 1.81) disagree on which '@' ends the userinfo, so "http://a@b@c/" could reach either host.
   if (std::count(raw_authority.begin(), raw_authority.end(), '@') > 1)
-    return "invalid URL '" + std::string(url.substr(0, 200)) + "': ambiguous userinfo ('@' twice)";
+    return "invalid URL '" + quote(url) + "': ambiguous userinfo ('@' twice)";
   return {};
 }
 
 std::string check_method(std::string_view method) {
-  if (!is_token(method)) return "invalid HTTP method '" + std::string(method.substr(0, 100)) + "': not a token";
+  if (!is_token(method)) return "invalid HTTP method '" + quote(method, 100) + "': not a token";
   return {};
 }
 
 std::string check_headers(const Headers& headers) {
   for (const auto& [name, value] : headers) {
-    if (!is_token(name)) return "invalid header name '" + name.substr(0, 100) + "': not a token";
+    if (!is_token(name)) return "invalid header name '" + quote(name, 100) + "': not a token";
     if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
-      return "invalid value for header '" + name + "': contains CR, LF or NUL";
+      return "invalid value for header '" + quote(name, 100) + "': contains CR, LF or NUL";
   }
   return {};
 }
@@ -104,24 +122,24 @@ std::string check_file_target(std::string_view target, std::string_view root,
   if (target.empty()) return "invalid file target: empty";
   if (target.find('\0') != std::string_view::npos) return "invalid file target: contains NUL";
   fs::path path{std::string(target)};
-  if (!path.has_filename()) return "invalid file target '" + std::string(target) + "': names a directory";
+  if (!path.has_filename()) return "invalid file target '" + quote(target) + "': names a directory";
   std::error_code ec;
   if (!root.empty()) {
     const fs::path root_path = fs::weakly_canonical(fs::absolute(fs::path{std::string(root)}, ec), ec);
-    if (ec) return "file root '" + std::string(root) + "' cannot be resolved: " + ec.message();
+    if (ec) return "file root '" + quote(root) + "' cannot be resolved: " + ec.message();
     // weakly_canonical resolves "..", "." and every symlink that exists, so what is left is
     // where the bytes would really land.
     const fs::path full = fs::weakly_canonical(path.is_absolute() ? path : root_path / path, ec);
-    if (ec) return "file target '" + std::string(target) + "' cannot be resolved: " + ec.message();
+    if (ec) return "file target '" + quote(target) + "' cannot be resolved: " + ec.message();
     if (!is_within(full, root_path))
-      return "file target '" + std::string(target) + "' is outside the file root '" + root_path.string() + "'";
+      return "file target '" + quote(target) + "' is outside the file root '" + quote(root_path.string()) + "'";
     resolved = full;
   } else {
     resolved = path;
   }
   const fs::file_status st = fs::status(resolved, ec);
   if (fs::exists(st) && !fs::is_regular_file(st))
-    return "file target '" + resolved.string() + "' exists and is not a regular file";
+    return "file target '" + quote(resolved.string()) + "' exists and is not a regular file";
   return {};
 }
 

@@ -437,4 +437,46 @@ TEST_CASE("cli: serve prints its URL, serves, and stops on SIGTERM") {
   CHECK(r.exit_code == 0);
 }
 
+TEST_CASE("cli: serve --docroot serves the folder under /static/ and announces the demo page") {
+  TempDir docroot;
+  write_file(docroot / "examples/demo.html", "<!doctype html><title>demo</title>");
+  write_file(docroot / "hello.txt", "hello from the docroot");
+  Child child({"serve", "--docroot", docroot.path().string()});
+  const std::string base = child.read_line();
+  REQUIRE(base.starts_with("http://127.0.0.1:"));
+
+  Http http;
+  const RequestId file = http.http_get(base + "/static/hello.txt");
+  const RequestId page = http.http_get(base + "/static/examples/demo.html");
+  // A page reporting its result: the log is printed on serve's stderr.
+  const RequestId done = http.http_post_string(base + "/done?code=3", "line one\nline two");
+  REQUIRE(file >= 0);
+  REQUIRE(page >= 0);
+  REQUIRE(done >= 0);
+  const Frames frames = run_until_final(http, {file, page, done});
+  CHECK(frames.final_event(file).http_status() == 200);
+  CHECK(frames.final_event(file).result() == "hello from the docroot");
+  CHECK(frames.final_event(file).header("content-type") == "text/plain");
+  CHECK(frames.final_event(page).header("content-type") == "text/html");
+  CHECK(frames.final_event(done).http_status() == 200);
+  CHECK(frames.final_event(done).result() == "ok");
+
+  child.signal(SIGTERM);
+  const CliResult r = child.finish(Stdout::text);
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find(base + "/static/examples/demo.html") != std::string::npos);
+  CHECK(r.err.find("/done?code=3") != std::string::npos);
+  CHECK(r.err.find("  | line two") != std::string::npos);
+}
+
+TEST_CASE("cli: serve --docroot that is not a directory: exit 2") {
+  TempDir dir;
+  const CliResult r = run_cli({"serve", "--docroot", (dir / "missing").string()},
+                              std::chrono::seconds(30), Stdout::text);
+  INFO(r.describe());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("not a directory") != std::string::npos);
+}
+
 }  // namespace asyncload::test

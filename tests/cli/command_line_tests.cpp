@@ -61,6 +61,11 @@ TEST_CASE("parse_command_line: commands and their operands") {
   CHECK(parse_ok({"serve"}).verb == Verb::serve);
   CHECK(parse_ok({"serve"}).port == 0);
   CHECK(parse_ok({"serve", "--port", "8080"}).port == 8080);
+  CHECK(!parse_ok({"serve"}).docroot);
+  CHECK(parse_ok({"serve", "--docroot", "build/web"}).docroot ==
+        std::optional<std::string>("build/web"));
+  CHECK(parse_ok({"serve", "--docroot=/srv/www", "--port=0"}).docroot ==
+        std::optional<std::string>("/srv/www"));
   CHECK(parse_ok({"--help"}).verb == Verb::help);
   CHECK(parse_ok({"get", "http://a/", "-h"}).verb == Verb::help);
   CHECK(parse_ok({"help"}).verb == Verb::help);
@@ -122,6 +127,11 @@ TEST_CASE("parse_command_line: usage errors") {
   parse_error({"serve", "--port", "-1"});
   parse_error({"serve", "--timeout", "5"});
   parse_error({"serve", "extra"});
+  CHECK(parse_error({"get", "u", "--docroot", "d"}).find("--docroot") != std::string::npos);
+  CHECK(parse_error({"demo", "--docroot", "d"}).find("--docroot") != std::string::npos);
+  parse_error({"serve", "--docroot"});
+  parse_error({"serve", "--docroot="});
+  parse_error({"serve", "--docroot", "a", "--docroot", "b"});
   parse_error({"demo", "extra"});
   parse_error({"help", "extra"});
   parse_error({"--fps", "30"});  // options but no command
@@ -130,7 +140,7 @@ TEST_CASE("parse_command_line: usage errors") {
 TEST_CASE("parse_command_line: the usage text names every command and option") {
   const std::string_view usage = usage_text();
   for (const char* word : {"get URL", "get-file URL PATH", "post URL BODY", "request METHOD URL",
-                           "demo", "serve [--port N]", "--fps", "--no-progress",
+                           "demo", "serve [--port N] [--docroot DIR]", "--fps", "--no-progress",
                            "--connect-timeout", "--stall-timeout", "--timeout", "-H", "--data TEXT",
                            "--data-file FILE", "result_base64", "result_bytes", "result_head"})
     CHECK_MESSAGE(usage.find(word) != std::string_view::npos, word);

@@ -199,8 +199,14 @@ TEST_CASE("gzip: contentLength and sizeDownloaded count bytes as sent, so progre
   if (e.map().contains("sizeDownloaded")) CHECK(e.size_downloaded() == sent);
   for (const auto& p : frames.progress(id)) {
     INFO(describe(p));
-    CHECK(p.content_length() == sent);
-    CHECK(p.size_downloaded() <= sent);
+    if (http.capabilities().backend == "emscripten_fetch") {
+      // XHR reports a compressed body's progress in decoded bytes, with no total.
+      CHECK(p.content_length() == -1);
+      CHECK(p.size_downloaded() <= static_cast<std::int64_t>(text.size()));
+    } else {
+      CHECK(p.content_length() == sent);
+      CHECK(p.size_downloaded() <= sent);
+    }
   }
 }
 

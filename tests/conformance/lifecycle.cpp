@@ -210,3 +210,20 @@ TEST_CASE("a handler may start requests from every event of a chain") {
 }
 
 }  // TEST_SUITE
+
+// The transfer a cancel stopped would have gone on delivering data and completing: the frames
+// run past that moment, so a backend whose callbacks still touched the freed request would be
+// caught (the browser build of this suite runs under AddressSanitizer).
+TEST_CASE("after http_cancel mid-body, nothing of the cancelled transfer runs any more") {
+  Http http;
+  auto cancelled = http.http_get(url("/drip?bytes=200000&chunks=20&interval_ms=25"));  // ~0.5 s
+  auto witness = http.http_get(url("/delay/1200"));  // ends well after the drip would have
+  Frames frames;
+  run_until(http, frames, [&](const Frames& f) { return !f.progress(cancelled).empty(); });
+  CHECK(http.http_cancel(cancelled));
+  run_until_final(http, frames, {witness});
+  frames.check_lifecycle(cancelled);
+  CHECK(frames.final_event(cancelled).status() == status::cancelled);
+  CHECK(frames.final_event(witness).status() == 0);
+  CHECK(frames.final_frame(cancelled) < frames.final_frame(witness));
+}

@@ -195,7 +195,12 @@ TEST_CASE("7. Options::max_redirects is the limit") {
   CHECK(ok.http_status() == 200);
   const auto& bad = frames.final_event(over);
   INFO(describe(bad));
-  CHECK(bad.status() == status::network_error);
+  if (http.capabilities().redirect_limit) {
+    CHECK(bad.status() == status::network_error);
+  } else {  // the browser follows up to its own limit (20), whatever the option says
+    CHECK(bad.status() == 0);
+    CHECK(bad.http_status() == 200);
+  }
 }
 
 }  // TEST_SUITE

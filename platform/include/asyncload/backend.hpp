@@ -50,6 +50,7 @@ struct Capabilities {
   bool total_timeout = false;
   bool file_download = false;     // http_get_file
   bool crossorigin = false;       // http_set_request_crossorigin has an effect
+  bool redirect_limit = false;    // Options::max_redirects is honoured (browsers stop at 20)
   bool relative_urls = false;     // URLs may be relative to the page (browsers)
   bool blocking_wait = false;     // Http::wait may block the calling thread
 };

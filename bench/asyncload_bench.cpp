@@ -1,0 +1,278 @@
+// asyncload_bench — asyncload's side of every native benchmark case, through the public API and
+// a game loop that calls dispatch() once per frame.
+//
+//   asyncload_bench --case small   --url U --count 10000 --in-flight 64 [--fps 0|60] [--loop spin|wait]
+//                                  [--issue all|topup] --expect-bytes 1024
+//   asyncload_bench --case file    --url U --out PATH --expect-bytes N
+//   asyncload_bench --case body    --url U --expect-bytes N
+//   asyncload_bench --case latency --url U --count 1000 [--fps 1000] --expect-bytes 1
+//   asyncload_bench --case stalls  --url U(big) --small-url U --small-count 1000 --small-per-frame 20
+//                                  [--out PATH] [--fps 60] --expect-bytes N --small-bytes 1024
+//
+// Frames: --fps N > 0 runs a fixed-rate loop (dispatch, then sleep until the next tick);
+// --fps 0 is unthrottled: --loop spin calls dispatch() back to back (a game with no frame cap),
+// --loop wait blocks in Http::wait() between frames (a headless tool). Exactly one JSON line on
+// stdout; exit 0 only when every request came back 200 with the expected number of bytes.
+#include "common.hpp"
+
+#include <asyncload/asyncload.hpp>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+namespace {
+
+using namespace asyncload;
+using bench::Clock;
+
+// The frame pacing shared by every case.
+class FrameClock {
+public:
+  FrameClock(double fps, std::string loop) : loop_(std::move(loop)) {
+    if (fps > 0) period_ = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / fps));
+    next_ = Clock::now() + period_;
+  }
+  // Between two frames.
+  void wait(Http& http) {
+    if (period_.count() > 0) {
+      std::this_thread::sleep_until(next_);
+      next_ += period_;
+      const auto now = Clock::now();
+      if (next_ < now) next_ = now;  // a late frame does not make the next ones rush
+    } else if (loop_ == "wait") {
+      http.wait(std::chrono::milliseconds(16));
+    }  // "spin": straight into the next frame
+  }
+  Clock::duration period() const { return period_; }
+
+private:
+  std::string loop_;
+  Clock::duration period_{0};
+  Clock::time_point next_;
+};
+
+int many_small(const bench::Args& args) {
+  const std::string url = bench::resolve_url(args.required("url"));
+  const auto count = args.number("count", 10000);
+  const auto in_flight = args.number("in-flight", 64);
+  const auto expect = static_cast<std::size_t>(args.number("expect-bytes", 1024));
+  const double fps = args.real("fps", 0);
+  const std::string loop = args.text("loop", "spin");
+
+  // "all": every request at frame 0, the library keeps `in_flight` running and queues the rest.
+  // "topup": the game keeps `in_flight` outstanding, issuing more at the start of each frame.
+  const std::string issue = args.text("issue", "all");
+
+  Options options;
+  options.max_connections = static_cast<std::size_t>(in_flight);
+  const auto start = Clock::now();
+  Http http(options);
+  std::int64_t issued = 0;
+  auto issue_up_to = [&](std::int64_t outstanding) {
+    while (issued < count && static_cast<std::int64_t>(http.in_flight()) < outstanding) {
+      if (http.http_get(url) < 0) return false;
+      ++issued;
+    }
+    return true;
+  };
+
+  std::int64_t good = 0, bad = 0, progress = 0, frames = 0;
+  std::string problem;
+  FrameClock clock(fps, loop);
+  while (good + bad < count) {
+    if (!issue_up_to(issue == "all" ? count : in_flight)) return bench::emit({{"case", "small"}}, false, http.last_error());
+    http.dispatch([&](const AsyncLoad& e) {
+      if (e.status() == 1) {
+        ++progress;
+      } else if (e.status() == 0 && e.http_status() == 200 && e.result().size() == expect) {
+        ++good;
+      } else {
+        ++bad;
+        if (problem.empty()) problem = "status " + std::to_string(e.status()) + " http " + std::to_string(e.http_status()) +
+                                       " size " + std::to_string(e.result().size()) + " " + std::string(e.error());
+      }
+    });
+    ++frames;
+    if (good + bad < count) clock.wait(http);
+  }
+  const double seconds = bench::seconds_between(start, Clock::now());
+  return bench::emit({{"case", "small"}, {"tool", "asyncload"}, {"requests", count}, {"seconds", seconds},
+                      {"req_per_s", static_cast<double>(count) / seconds}, {"frames", frames},
+                      {"progress_events", progress}, {"fps", fps}, {"loop", loop}, {"issue", issue}},
+                     bad == 0, problem);
+}
+
+// One big download, as a file (http_get_file) or into memory (http_get).
+int one_big(const bench::Args& args, bool to_file) {
+  const std::string url = bench::resolve_url(args.required("url"));
+  const auto expect = args.number("expect-bytes", -1);
+  const std::string out = to_file ? args.required("out") : std::string();
+  const double fps = args.real("fps", 0);
+  const char* name = to_file ? "file" : "body";
+
+  const auto start = Clock::now();
+  Http http;
+  const RequestId id = to_file ? http.http_get_file(url, out) : http.http_get(url);
+  if (id < 0) return bench::emit({{"case", name}}, false, http.last_error());
+  bool done = false, ok = false;
+  std::int64_t bytes = -1, progress = 0;
+  std::string problem;
+  FrameClock clock(fps, "wait");
+  while (!done) {
+    http.dispatch([&](const AsyncLoad& e) {
+      if (e.status() == 1) {
+        ++progress;
+        return;
+      }
+      done = true;
+      bytes = to_file ? static_cast<std::int64_t>(std::filesystem::file_size(e.result()))
+                      : static_cast<std::int64_t>(e.result().size());
+      ok = e.status() == 0 && e.http_status() == 200 && (expect < 0 || bytes == expect);
+      if (!ok) problem = "status " + std::to_string(e.status()) + " http " + std::to_string(e.http_status()) +
+                         " bytes " + std::to_string(bytes) + " " + std::string(e.error());
+    });
+    if (!done) clock.wait(http);
+  }
+  const double seconds = bench::seconds_between(start, Clock::now());
+  return bench::emit({{"case", name}, {"tool", "asyncload"}, {"bytes", bytes}, {"seconds", seconds},
+                      {"mb_per_s", static_cast<double>(bytes) / seconds / 1e6}, {"progress_events", progress}},
+                     ok, problem);
+}
+
+// Sequential 1-byte GETs on a warm keep-alive connection: from the call to the handler running.
+// The game issues each request at a random point of its frame (its update() runs first), so
+// responses land at random phases of the frame, as a real server's would.
+int latency(const bench::Args& args) {
+  const std::string url = bench::resolve_url(args.required("url"));
+  const auto count = args.number("count", 1000);
+  const auto expect = static_cast<std::size_t>(args.number("expect-bytes", 1));
+  const double fps = args.real("fps", 1000);
+
+  Http http;
+  std::mt19937 random(12345);
+  std::vector<double> samples;
+  std::int64_t bad = 0;
+  std::string problem;
+  bool waiting = false;
+  Clock::time_point issued;
+  FrameClock clock(fps, "wait");
+  for (std::int64_t i = -1; i < count || waiting;) {  // i == -1: the warm-up request (connect)
+    http.dispatch([&](const AsyncLoad& e) {
+      if (e.status() == 1) return;
+      const auto now = Clock::now();
+      waiting = false;
+      if (e.status() != 0 || e.http_status() != 200 || e.result().size() != expect) {
+        ++bad;
+        problem = "status " + std::to_string(e.status()) + " " + std::string(e.error());
+      } else if (i > 0) {
+        samples.push_back(bench::micros_between(issued, now));
+      }
+    });
+    if (!waiting && i < count) {
+      if (clock.period().count() > 0) {  // the frame's update() before it calls http_get
+        std::uniform_int_distribution<long> phase(0, std::chrono::duration_cast<std::chrono::microseconds>(clock.period()).count() - 1);
+        std::this_thread::sleep_for(std::chrono::microseconds(phase(random)));
+      }
+      issued = Clock::now();
+      if (http.http_get(url) < 0) return bench::emit({{"case", "latency"}}, false, http.last_error());
+      waiting = true;
+      ++i;
+    }
+    clock.wait(http);
+  }
+  return bench::emit({{"case", "latency"}, {"tool", "asyncload"}, {"requests", samples.size()}, {"fps", fps},
+                      {"median_us", bench::percentile(samples, 50)}, {"p90_us", bench::percentile(samples, 90)},
+                      {"p99_us", bench::percentile(samples, 99)}, {"max_us", bench::percentile(samples, 100)}},
+                     bad == 0 && !samples.empty(), problem);
+}
+
+// A 60 fps loop while one big download and many small requests run: the time each frame spends
+// in http_* calls and dispatch(), the handler excluded.
+int frame_stalls(const bench::Args& args) {
+  const std::string big_url = bench::resolve_url(args.required("url"));
+  const std::string small_url = bench::resolve_url(args.required("small-url"));
+  const std::string out = args.text("out");  // "" = the big one into memory
+  const auto expect = args.number("expect-bytes", -1);
+  const auto small_expect = static_cast<std::size_t>(args.number("small-bytes", 1024));
+  const auto small_count = args.number("small-count", 1000);
+  const auto small_per_frame = args.number("small-per-frame", 20);
+  const double fps = args.real("fps", 60);
+
+  Http http;
+  FrameClock clock(fps, "wait");
+  std::vector<double> work_us;
+  std::int64_t small_issued = 0, small_good = 0, bad = 0, events = 0, worst_events = 0;
+  double handler_us = 0, worst = -1;
+  bool big_done = false;
+  std::string problem;
+  auto fail = [&](const AsyncLoad& e) {
+    ++bad;
+    problem = "id " + std::to_string(e.id()) + " status " + std::to_string(e.status()) + " " + std::string(e.error());
+  };
+  RequestId big = -1;
+  const auto start = Clock::now();
+  while (!big_done || small_good + bad < small_count) {
+    double work = 0;
+    std::int64_t frame_events = 0;
+    auto t0 = Clock::now();
+    if (big < 0) big = out.empty() ? http.http_get(big_url) : http.http_get_file(big_url, out);
+    for (std::int64_t k = 0; k < small_per_frame && small_issued < small_count; ++k, ++small_issued)
+      if (http.http_get(small_url) < 0) return bench::emit({{"case", "stalls"}}, false, http.last_error());
+    auto t1 = Clock::now();
+    work += bench::micros_between(t0, t1);
+    handler_us = 0;
+    t0 = Clock::now();
+    http.dispatch([&](const AsyncLoad& e) {
+      const auto h0 = Clock::now();
+      ++frame_events;
+      if (e.status() != 1) {
+        if (e.id() == big) {
+          big_done = true;
+          const auto bytes = out.empty() ? static_cast<std::int64_t>(e.result().size())
+                                         : static_cast<std::int64_t>(std::filesystem::file_size(e.result()));
+          if (e.status() != 0 || e.http_status() != 200 || (expect >= 0 && bytes != expect)) fail(e);
+        } else if (e.status() == 0 && e.http_status() == 200 && e.result().size() == small_expect) {
+          ++small_good;
+        } else {
+          fail(e);
+        }
+      }
+      handler_us += bench::micros_between(h0, Clock::now());
+    });
+    t1 = Clock::now();
+    work += bench::micros_between(t0, t1) - handler_us;
+    work_us.push_back(work);
+    events += frame_events;
+    if (work > worst) {
+      worst = work;
+      worst_events = frame_events;
+    }
+    clock.wait(http);
+  }
+  const double seconds = bench::seconds_between(start, Clock::now());
+  const auto over_1ms = std::count_if(work_us.begin(), work_us.end(), [](double w) { return w > 1000; });
+  return bench::emit({{"case", "stalls"}, {"tool", "asyncload"}, {"frames", work_us.size()}, {"seconds", seconds},
+                      {"events", events}, {"p50_us", bench::percentile(work_us, 50)},
+                      {"p99_us", bench::percentile(work_us, 99)}, {"max_us", bench::percentile(work_us, 100)},
+                      {"frames_over_1ms", over_1ms}, {"worst_frame_events", worst_events},
+                      {"big", out.empty() ? "memory" : "file"}},
+                     bad == 0, problem);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const bench::Args args(argc, argv);
+  const std::string which = args.required("case");
+  if (which == "small") return many_small(args);
+  if (which == "file") return one_big(args, true);
+  if (which == "body") return one_big(args, false);
+  if (which == "latency") return latency(args);
+  if (which == "stalls") return frame_stalls(args);
+  std::cerr << "unknown --case " << which << "\n";
+  return 2;
+} catch (const std::exception& e) {
+  std::cerr << "asyncload_bench: " << e.what() << "\n";
+  return 2;
+}

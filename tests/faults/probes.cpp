@@ -1,0 +1,167 @@
+#include "faults/probes.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ASYNCLOAD_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ASYNCLOAD_SANITIZED 1
+#endif
+
+namespace asyncload::faults {
+
+bool sanitized() {
+#ifdef ASYNCLOAD_SANITIZED
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+std::size_t peak_resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      std::istringstream fields(line.substr(6));
+      std::size_t kib = 0;
+      fields >> kib;
+      return kib * 1024;
+    }
+  }
+  return 0;
+}
+
+void reset_peak_resident() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+}
+
+int open_fds() {
+  int count = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++count;
+  return count - 1;  // the iterator's own descriptor
+}
+
+bool is_root() { return ::geteuid() == 0; }
+
+std::string brief(const AsyncLoad& e) {
+  std::ostringstream out;
+  out << "{id " << e.id() << ", status " << e.status() << ", url " << e.url().substr(0, 120)
+      << ", http_status " << e.http_status() << ", contentLength " << e.content_length()
+      << ", sizeDownloaded " << e.size_downloaded() << ", result " << e.result().size()
+      << " bytes, " << e.response_headers().size() << " response headers, error \""
+      << e.error().substr(0, 300) << "\"}";
+  return out.str();
+}
+
+// ---- TmpfsMount ---------------------------------------------------------------------------
+
+TmpfsMount::TmpfsMount(const std::filesystem::path& dir, const std::string& size) : dir_(dir) {
+  if (!is_root()) {
+    why_ = "not root (euid " + std::to_string(::geteuid()) + "): cannot mount a tmpfs";
+    return;
+  }
+  const std::string data = "size=" + size + ",mode=0755";
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, data.c_str()) != 0) {
+    why_ = "mount -t tmpfs on " + dir.string() + " failed: " + std::strerror(errno);
+    return;
+  }
+  mounted_ = true;
+}
+
+TmpfsMount::~TmpfsMount() {
+  if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+}
+
+bool TmpfsMount::make_read_only() {
+  return mounted_ &&
+         ::mount(nullptr, dir_.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) == 0;
+}
+
+// ---- ClosedPort ---------------------------------------------------------------------------
+
+ClosedPort::ClosedPort() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("ClosedPort: " + std::string(std::strerror(errno)));
+  port_ = ntohs(addr.sin_port);
+}
+
+ClosedPort::~ClosedPort() { ::close(fd_); }
+
+// ---- UnansweredListener -------------------------------------------------------------------
+
+namespace {
+
+// Accept-queue length and capacity of a listening socket (Linux reports them in tcp_info).
+bool queue_full(int listen_fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (::getsockopt(listen_fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return false;
+  return info.tcpi_unacked > info.tcpi_sacked;
+}
+
+}  // namespace
+
+UnansweredListener::UnansweredListener() {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listen_fd_, 0) != 0 ||
+      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("UnansweredListener: " + std::string(std::strerror(errno)));
+  port_ = ntohs(addr.sin_port);
+  // Connections nobody accepts, until the queue is full. Each completes its handshake (the
+  // kernel answers for the listener), which poll() sees as writable.
+  for (int i = 0; i < 16 && !queue_full(listen_fd_); ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) break;
+    fillers_.push_back(fd);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) break;
+    pollfd p{fd, POLLOUT, 0};
+    ::poll(&p, 1, 5000);
+  }
+  ready_ = queue_full(listen_fd_);
+}
+
+UnansweredListener::~UnansweredListener() {
+  for (int fd : fillers_) ::close(fd);
+  ::close(listen_fd_);
+}
+
+}  // namespace asyncload::faults
