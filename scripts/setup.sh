@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 preset="${1:-native}"
 
 packages=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libidn2-dev libssl-dev zlib1g-dev clang libclang-rt-14-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev doctest-dev libbenchmark-dev nginx ca-certificates)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev doctest-dev libbenchmark-dev nginx ca-certificates
+          emscripten chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install what is missing, build, and run every test, in stages:
-#   native  the `native` preset: unit, conformance, interop, CLI, faults, soak (20,000 requests)
+#   web     the `web` preset (Emscripten): the conformance suite as wasm and the demo page
+#   native  the `native` preset: unit, conformance, interop, CLI, faults, soak (20,000 requests),
+#           and the browser tests, which run the web build in headless Chromium
 #   asan    the same suites built with AddressSanitizer + UndefinedBehaviorSanitizer, leaks on
 #   tsan    the same suites built with ThreadSanitizer
 #   fuzz    each libFuzzer target for ASYNCLOAD_FUZZ_SECONDS (default 60) after its regressions
@@ -34,6 +36,7 @@ stage() {
   echo "=== stage $name: $((SECONDS - start)) s"
 }
 
+stage web     bash -c 'scripts/setup.sh web'
 stage native  bash -c 'scripts/setup.sh native'
 stage native-tests run_ctest native
 stage asan    bash -c 'scripts/setup.sh asan'
