@@ -1,7 +1,8 @@
 // libcurl_bench — the raw libcurl multi peer: the best a curl-based runtime can do. One thread,
 // curl_multi_poll, easy handles reused (so connections are), no queue, no events, no game loop.
 //
-//   libcurl_bench --case small   --url U --count 10000 --in-flight 64 --expect-bytes 1024 [--spinner]
+//   libcurl_bench --case small   --url U --count 10000 --in-flight 64 --expect-bytes 1024
+//                                [--spinner] [--options asyncload]
 //   libcurl_bench --case file    --url U --out PATH [--buffer-size 102400] --expect-bytes N
 //   libcurl_bench --case body    --url U --expect-bytes N      (one buffer sized by Content-Length)
 //   libcurl_bench --case latency --url U --count 1000 --expect-bytes 1
@@ -9,7 +10,10 @@
 // Every handle sets CURLOPT_NOSIGNAL (as asyncload does): without it curl installs and restores a
 // SIGPIPE handler around each transfer, 4 syscalls a request. --spinner runs one more thread that
 // never sleeps, as a game loop with no frame cap would, to show what that costs raw libcurl on
-// this machine. Exactly one JSON line on stdout; exit 0 only when every transfer returned 200
+// this machine. --options asyncload sets the curl options asyncload's backend sets on every
+// transfer (user agent, every content coding, the cookie engine, protocol limits, redirects,
+// timeouts, a 100 KiB receive buffer), to tell the cost of those features apart from the cost of
+// asyncload's own thread hand-off and events. Exactly one JSON line on stdout; exit 0 only when every transfer returned 200
 // with the expected number of bytes.
 #include "common.hpp"
 
@@ -79,6 +83,27 @@ size_t to_memory(char* data, size_t size, size_t n, void* user) {
   return length;
 }
 
+// What asyncload's native backend sets on each transfer besides the URL and its callbacks
+// (native/curl_backend.cpp, configure()). The header callback only counts: asyncload also parses
+// the response headers into strings, which is its own cost.
+size_t ignore_header(char*, size_t size, size_t n, void*) { return size * n; }
+void set_asyncload_options(CURL* easy, CURLSH* cookies) {
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_SHARE, cookies);
+  curl_easy_setopt(easy, CURLOPT_COOKIEFILE, "");
+  curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 100L * 1024);
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "asyncload/0.1.0");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 60000L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &ignore_header);
+}
+
 long http_code(CURL* easy) {
   long code = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
@@ -96,6 +121,9 @@ int many_small(const bench::Args& args) {
     while (spinning.load(std::memory_order_relaxed)) {
     }
   });
+  const bool like_asyncload = args.text("options") == "asyncload";
+  CURLSH* cookies = curl_share_init();
+  curl_share_setopt(cookies, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
   const auto start = Clock::now();
   CURLM* multi = curl_multi_init();
   std::vector<Sink> sinks(static_cast<std::size_t>(in_flight));
@@ -108,6 +136,7 @@ int many_small(const bench::Args& args) {
       curl_easy_setopt(sink.easy, CURLOPT_WRITEFUNCTION, &count_only);
       curl_easy_setopt(sink.easy, CURLOPT_WRITEDATA, &sink);
       curl_easy_setopt(sink.easy, CURLOPT_PRIVATE, &sink);
+      if (like_asyncload) set_asyncload_options(sink.easy, cookies);
     }
     sink.bytes = 0;
     curl_multi_add_handle(multi, sink.easy);
@@ -132,6 +161,7 @@ int many_small(const bench::Args& args) {
   }
   for (auto& sink : sinks) curl_easy_cleanup(sink.easy);
   curl_multi_cleanup(multi);
+  curl_share_cleanup(cookies);
   const double seconds = bench::seconds_between(start, Clock::now());
   spinning = false;
   spinner.join();

@@ -98,6 +98,24 @@ class Nginx:
     def url(self, name):
         return f"http://127.0.0.1:{self.port}/{name}"
 
+    def cpu_seconds(self):
+        """CPU time nginx (master and workers) used so far."""
+        if not self.proc:
+            return 0.0
+        pids = [self.proc.pid]
+        try:
+            pids += Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            pass
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            except (OSError, IndexError):
+                pass
+        return ticks / os.sysconf("SC_CLK_TCK")
+
 
 def make_payloads(www, sizes):
     """Random bytes, written once and reused while their size is right."""
@@ -118,8 +136,9 @@ def make_payloads(www, sizes):
 # --- running one program ----------------------------------------------------------------------
 
 class Run:
-    def __init__(self, seconds, rss_kib, result):
-        self.seconds, self.rss_kib, self.result = seconds, rss_kib, result
+    def __init__(self, seconds, rss_kib, cpu_s, result):
+        self.seconds, self.rss_kib, self.cpu_s, self.result = seconds, rss_kib, cpu_s, result
+        self.server_cpu_s = 0.0
 
     @property
     def rss_mib(self):
@@ -127,9 +146,9 @@ class Run:
 
 
 def run(command, log, check_output=None):
-    """Runs one whole process; its wall time, its peak RSS and its JSON result line.
+    """Runs one whole process; its wall time, peak RSS, CPU time and JSON result line.
 
-    The peak RSS comes from GNU time (`%M`, from wait4). Not from our own wait4: Linux carries
+    Peak RSS and CPU time (user + system) come from GNU time (`%M %U %S`, from wait4). Not from our own wait4: Linux carries
     the parent's high-water mark across fork + exec, so a child of this Python process would
     never show less than Python's own ~20 MiB; GNU time's is ~2 MiB.
     """
@@ -138,10 +157,10 @@ def run(command, log, check_output=None):
         err.write(("\n$ " + " ".join(map(str, command)) + "\n").encode())
         err.flush()
         start = time.perf_counter()
-        proc = subprocess.run([TIME, "-f", "%M", "-o", str(rss_file), *map(str, command)],
+        proc = subprocess.run([TIME, "-f", "%M %U %S", "-o", str(rss_file), *map(str, command)],
                               stdout=subprocess.PIPE, stderr=err)
         seconds = time.perf_counter() - start
-    rss_kib = int(rss_file.read_text().split()[-1])
+    rss, user, system = rss_file.read_text().split()[-3:]
     text = proc.stdout.decode(errors="replace")
     if proc.returncode != 0:
         sys.exit(f"bench: {' '.join(map(str, command))} failed ({proc.returncode}):\n{text}\n(see {log})")
@@ -153,15 +172,17 @@ def run(command, log, check_output=None):
         problem = check_output(text)
         if problem:
             sys.exit(f"bench: {' '.join(map(str, command))}: {problem}")
-    return Run(seconds, rss_kib, result)
+    return Run(seconds, int(rss), float(user) + float(system), result)
 
 
-def alternate(tools, reps, log, after_each=None):
+def alternate(tools, reps, log, after_each=None, server=None):
     """tools: [(name, command, check)]. Runs A B C A B C ...; returns {name: [Run]}."""
     runs = {name: [] for name, _, _ in tools}
     for rep in range(reps):
         for name, command, check in tools:
+            server_before = server.cpu_seconds() if server else 0.0
             r = run(command, log, check)
+            r.server_cpu_s = (server.cpu_seconds() if server else 0.0) - server_before
             runs[name].append(r)
             if after_each:
                 after_each()
@@ -218,6 +239,8 @@ class Bench:
         common = ["--url", url, "--count", n, "--in-flight", 64, "--expect-bytes", 1024]
         tools = [
             ("raw libcurl multi", [self.exe("libcurl_bench"), "--case", "small", *common], None),
+            ("raw libcurl multi + 1 thread spinning", [self.exe("libcurl_bench"), "--case", "small", *common, "--spinner"], None),
+            ("raw libcurl multi, asyncload's curl options", [self.exe("libcurl_bench"), "--case", "small", *common, "--options", "asyncload"], None),
             ("asyncload, unthrottled loop", [self.exe("asyncload_bench"), "--case", "small", *common, "--fps", 0, "--loop", "spin"], None),
             ("asyncload, 60 fps loop", [self.exe("asyncload_bench"), "--case", "small", *common, "--fps", 60], None),
             ("asyncload, headless loop (Http::wait)", [self.exe("asyncload_bench"), "--case", "small", *common, "--fps", 0, "--loop", "wait"], None),
@@ -239,20 +262,36 @@ class Bench:
         else:
             skipped.append("Node fetch")
         print(f"bench: many small — {n} GETs of 1 KiB, 64 in flight", flush=True)
-        runs = alternate(tools, self.reps, self.log)
+        runs = alternate(tools, self.reps, self.log, server=nginx)
         base = runs["raw libcurl multi"]
+        cores = os.cpu_count()
         rows = []
         for name, _, _ in tools:
             rs = runs[name]
+            game = (f"{med([r.result['main_thread_cpu_s'] / n * 1e6 for r in rs]):.1f} µs"
+                    if name.startswith("asyncload") else "")
             rows.append(f"| {name} | {med([n / r.seconds for r in rs]):,.0f} | {med([r.rss_mib for r in rs]):.0f} MiB"
+                        f" | {med([r.cpu_s / n * 1e6 for r in rs]):.0f} µs | {game}"
+                        f" | {med([r.server_cpu_s / n * 1e6 for r in rs]):.0f} µs"
+                        f" | {med([(r.cpu_s + r.server_cpu_s) / r.seconds / cores * 100 for r in rs]):.0f} %"
                         f" | {paired(base, rs, lambda r: r.seconds):.2f}× |")
         rows += [self.missing(t) for t in skipped]
         self.sections.append((f"Many small: {n:,} GETs of 1 KiB, 64 in flight",
-                              "| tool | requests/s | peak RSS | throughput × raw libcurl |\n|---|---|---|---|\n" + "\n".join(rows),
+                              "| tool | requests/s | peak RSS | client CPU per request | of which the game thread "
+                              "| nginx CPU per request | both cores busy | throughput × raw libcurl |\n"
+                              "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows),
                               "Unthrottled: `dispatch()` back to back, no sleep (a game with no frame cap). 60 fps: "
                               "dispatch, then sleep to the next 16.7 ms tick. Headless: `Http::wait()` between frames. "
                               "asyncload issues all requests at frame 0 with `Options::max_connections = 64`; "
-                              "raw libcurl keeps 64 easy handles busy; curl gets a config file with one `url` per request."))
+                              "raw libcurl keeps 64 easy handles busy; curl gets a config file with one `url` per request. "
+                              "CPU: user + system time of the client process (GNU time) and of nginx (/proc), per request; "
+                              "the game thread's share (`getrusage(RUSAGE_THREAD)`) is every `http_get` and `dispatch()` "
+                              "and, unthrottled, the spinning itself; "
+                              "\"both cores busy\" is their sum over the wall time of the run and the machine's cores. "
+                              "\"+ 1 thread spinning\" runs one more thread that never sleeps, as an unthrottled game "
+                              "loop's thread does; \"asyncload's curl options\" sets what asyncload's backend sets on "
+                              "every transfer (user agent, all content codings, cookie engine, protocol limits, redirects, "
+                              "timeouts)."))
         a = runs["asyncload, unthrottled loop"]
         ratio = paired(base, a, lambda r: r.seconds)
         self.summary.append(("many small", "≥ 0.9× raw libcurl req/s (unthrottled)", f"{ratio:.2f}×", ratio >= 0.9))

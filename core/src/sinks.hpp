@@ -29,6 +29,7 @@ private:
   std::size_t keep_at_most_;
   boost::json::string body_;
   std::size_t total_ = 0;
+  std::size_t announced_ = 0;  // the response's Content-Length, 0 when unknown
   std::string failure_;
 };
 
