@@ -9,7 +9,8 @@ namespace asyncload::detail {
 namespace {
 
 bool is_tchar(unsigned char c) {
-  if (std::isalnum(c)) return true;
+  // ASCII only, whatever the process locale.
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
   return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
