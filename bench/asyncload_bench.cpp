@@ -21,10 +21,19 @@
 #include <random>
 #include <thread>
 
+#include <time.h>
+
 namespace {
 
 using namespace asyncload;
 using bench::Clock;
+
+// This thread's CPU time in µs: what a frame's work cost, whatever the scheduler did meanwhile.
+double thread_cpu_us() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
+}
 
 // The frame pacing shared by every case.
 class FrameClock {
@@ -69,11 +78,14 @@ int many_small(const bench::Args& args) {
   const auto start = Clock::now();
   Http http(options);
   std::int64_t issued = 0;
+  double issue_cpu_us = 0, dispatch_cpu_us = 0;  // this thread's CPU time in http_get, in dispatch()
   auto issue_up_to = [&](std::int64_t outstanding) {
+    const double c0 = thread_cpu_us();
     while (issued < count && static_cast<std::int64_t>(http.in_flight()) < outstanding) {
       if (http.http_get(url) < 0) return false;
       ++issued;
     }
+    issue_cpu_us += thread_cpu_us() - c0;
     return true;
   };
 
@@ -82,6 +94,7 @@ int many_small(const bench::Args& args) {
   FrameClock clock(fps, loop);
   while (good + bad < count) {
     if (!issue_up_to(issue == "all" ? count : in_flight)) return bench::emit({{"case", "small"}}, false, http.last_error());
+    const double c0 = thread_cpu_us();
     http.dispatch([&](const AsyncLoad& e) {
       if (e.status() == 1) {
         ++progress;
@@ -93,13 +106,16 @@ int many_small(const bench::Args& args) {
                                        " size " + std::to_string(e.result().size()) + " " + std::string(e.error());
       }
     });
+    dispatch_cpu_us += thread_cpu_us() - c0;
     ++frames;
     if (good + bad < count) clock.wait(http);
   }
   const double seconds = bench::seconds_between(start, Clock::now());
   return bench::emit({{"case", "small"}, {"tool", "asyncload"}, {"requests", count}, {"seconds", seconds},
                       {"req_per_s", static_cast<double>(count) / seconds}, {"frames", frames},
-                      {"progress_events", progress}, {"fps", fps}, {"loop", loop}, {"issue", issue}},
+                      {"progress_events", progress}, {"fps", fps}, {"loop", loop}, {"issue", issue},
+                      {"http_get_cpu_us", issue_cpu_us / static_cast<double>(count)},
+                      {"dispatch_cpu_us_per_event", dispatch_cpu_us / static_cast<double>(count + progress)}},
                      bad == 0, problem);
 }
 
@@ -188,7 +204,9 @@ int latency(const bench::Args& args) {
 }
 
 // A 60 fps loop while one big download and many small requests run: the time each frame spends
-// in http_* calls and dispatch(), the handler excluded.
+// in http_* calls and dispatch(), the handler excluded. Both wall time (what the frame lost) and
+// this thread's CPU time (what asyncload's work cost; the difference is time the thread spent
+// waiting: preempted by the OS, page faults served, or a lock).
 int frame_stalls(const bench::Args& args) {
   const std::string big_url = bench::resolve_url(args.required("url"));
   const std::string small_url = bench::resolve_url(args.required("small-url"));
@@ -201,9 +219,9 @@ int frame_stalls(const bench::Args& args) {
 
   Http http;
   FrameClock clock(fps, "wait");
-  std::vector<double> work_us;
-  std::int64_t small_issued = 0, small_good = 0, bad = 0, events = 0, worst_events = 0;
-  double handler_us = 0, worst = -1;
+  std::vector<double> work_us, cpu_us;
+  std::int64_t small_issued = 0, small_good = 0, bad = 0, events = 0, worst_events = 0, worst_frame = -1;
+  double handler_us = 0, handler_cpu_us = 0, worst = -1, worst_cpu = 0;
   bool big_done = false;
   std::string problem;
   auto fail = [&](const AsyncLoad& e) {
@@ -215,6 +233,7 @@ int frame_stalls(const bench::Args& args) {
   while (!big_done || small_good + bad < small_count) {
     double work = 0;
     std::int64_t frame_events = 0;
+    const double c0 = thread_cpu_us();
     auto t0 = Clock::now();
     if (big < 0) big = out.empty() ? http.http_get(big_url) : http.http_get_file(big_url, out);
     for (std::int64_t k = 0; k < small_per_frame && small_issued < small_count; ++k, ++small_issued)
@@ -222,9 +241,11 @@ int frame_stalls(const bench::Args& args) {
     auto t1 = Clock::now();
     work += bench::micros_between(t0, t1);
     handler_us = 0;
+    handler_cpu_us = 0;
     t0 = Clock::now();
     http.dispatch([&](const AsyncLoad& e) {
       const auto h0 = Clock::now();
+      const double hc0 = thread_cpu_us();
       ++frame_events;
       if (e.status() != 1) {
         if (e.id() == big) {
@@ -238,15 +259,20 @@ int frame_stalls(const bench::Args& args) {
           fail(e);
         }
       }
+      handler_cpu_us += thread_cpu_us() - hc0;
       handler_us += bench::micros_between(h0, Clock::now());
     });
     t1 = Clock::now();
     work += bench::micros_between(t0, t1) - handler_us;
+    const double cpu = thread_cpu_us() - c0 - handler_cpu_us;
     work_us.push_back(work);
+    cpu_us.push_back(cpu);
     events += frame_events;
     if (work > worst) {
       worst = work;
+      worst_cpu = cpu;
       worst_events = frame_events;
+      worst_frame = static_cast<std::int64_t>(work_us.size()) - 1;
     }
     clock.wait(http);
   }
@@ -256,6 +282,9 @@ int frame_stalls(const bench::Args& args) {
                       {"events", events}, {"p50_us", bench::percentile(work_us, 50)},
                       {"p99_us", bench::percentile(work_us, 99)}, {"max_us", bench::percentile(work_us, 100)},
                       {"frames_over_1ms", over_1ms}, {"worst_frame_events", worst_events},
+                      {"worst_frame", worst_frame}, {"worst_frame_cpu_us", worst_cpu},
+                      {"cpu_p99_us", bench::percentile(cpu_us, 99)}, {"cpu_max_us", bench::percentile(cpu_us, 100)},
+                      {"cpu_frames_over_1ms", std::count_if(cpu_us.begin(), cpu_us.end(), [](double c) { return c > 1000; })},
                       {"big", out.empty() ? "memory" : "file"}},
                      bad == 0, problem);
 }

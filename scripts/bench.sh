@@ -20,4 +20,4 @@ if ((${#need[@]})); then
 fi
 
 scripts/setup.sh native-release
-exec /usr/bin/python3 bench/run.py --build-dir build/native-release "$@"
+exec /usr/bin/python3 bench/run.py --build-dir build/native-release --command "scripts/bench.sh${*:+ $*}" "$@"
