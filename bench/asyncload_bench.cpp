@@ -8,6 +8,7 @@
 //   asyncload_bench --case latency --url U --count 1000 [--fps 1000] --expect-bytes 1
 //   asyncload_bench --case stalls  --url U(big) --small-url U --small-count 1000 --small-per-frame 20
 //                                  [--out PATH] [--fps 60] --expect-bytes N --small-bytes 1024
+//                                  [--frames-out CSV]
 //
 // Frames: --fps N > 0 runs a fixed-rate loop (dispatch, then sleep until the next tick);
 // --fps 0 is unthrottled: --loop spin calls dispatch() back to back (a game with no frame cap),
@@ -18,6 +19,7 @@
 #include <asyncload/asyncload.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -28,12 +30,21 @@ namespace {
 using namespace asyncload;
 using bench::Clock;
 
-// This thread's CPU time in µs: what a frame's work cost, whatever the scheduler did meanwhile.
+// This thread's CPU time in µs (summed over a whole run: per call it is too coarse in this VM).
 double thread_cpu_us() {
   timespec t{};
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
 }
+
+// This thread's context switches so far: voluntary (it blocked: a lock, I/O) and involuntary
+// (the scheduler preempted it).
+std::pair<long, long> thread_switches() {
+  rusage usage{};
+  ::getrusage(RUSAGE_THREAD, &usage);
+  return {usage.ru_nvcsw, usage.ru_nivcsw};
+}
+
 
 // The frame pacing shared by every case.
 class FrameClock {
@@ -203,10 +214,10 @@ int latency(const bench::Args& args) {
                      bad == 0 && !samples.empty(), problem);
 }
 
-// A 60 fps loop while one big download and many small requests run: the time each frame spends
-// in http_* calls and dispatch(), the handler excluded. Both wall time (what the frame lost) and
-// this thread's CPU time (what asyncload's work cost; the difference is time the thread spent
-// waiting: preempted by the OS, page faults served, or a lock).
+// A 60 fps loop while one big download and many small requests run: the wall time each frame
+// spends in http_* calls and dispatch(), the handler's own time subtracted. Each frame also notes
+// whether the game thread was switched out meanwhile (the scheduler preempted it, or it blocked),
+// so that a slow frame can be told apart from slow work: "clean" frames had no switch at all.
 int frame_stalls(const bench::Args& args) {
   const std::string big_url = bench::resolve_url(args.required("url"));
   const std::string small_url = bench::resolve_url(args.required("small-url"));
@@ -219,9 +230,13 @@ int frame_stalls(const bench::Args& args) {
 
   Http http;
   FrameClock clock(fps, "wait");
-  std::vector<double> work_us, cpu_us;
-  std::int64_t small_issued = 0, small_good = 0, bad = 0, events = 0, worst_events = 0, worst_frame = -1;
-  double handler_us = 0, handler_cpu_us = 0, worst = -1, worst_cpu = 0;
+  struct Frame {
+    double work_us;
+    std::int64_t events;
+    long blocked, preempted;  // the game thread's voluntary / involuntary switches in the frame
+  };
+  std::vector<Frame> frames;
+  std::int64_t small_issued = 0, small_good = 0, bad = 0;
   bool big_done = false;
   std::string problem;
   auto fail = [&](const AsyncLoad& e) {
@@ -231,22 +246,16 @@ int frame_stalls(const bench::Args& args) {
   RequestId big = -1;
   const auto start = Clock::now();
   while (!big_done || small_good + bad < small_count) {
-    double work = 0;
-    std::int64_t frame_events = 0;
-    const double c0 = thread_cpu_us();
-    auto t0 = Clock::now();
+    Frame frame{0, 0, 0, 0};
+    const auto [voluntary0, involuntary0] = thread_switches();
+    const auto t0 = Clock::now();
     if (big < 0) big = out.empty() ? http.http_get(big_url) : http.http_get_file(big_url, out);
     for (std::int64_t k = 0; k < small_per_frame && small_issued < small_count; ++k, ++small_issued)
       if (http.http_get(small_url) < 0) return bench::emit({{"case", "stalls"}}, false, http.last_error());
-    auto t1 = Clock::now();
-    work += bench::micros_between(t0, t1);
-    handler_us = 0;
-    handler_cpu_us = 0;
-    t0 = Clock::now();
+    double handler_us = 0;
     http.dispatch([&](const AsyncLoad& e) {
       const auto h0 = Clock::now();
-      const double hc0 = thread_cpu_us();
-      ++frame_events;
+      ++frame.events;
       if (e.status() != 1) {
         if (e.id() == big) {
           big_done = true;
@@ -259,33 +268,48 @@ int frame_stalls(const bench::Args& args) {
           fail(e);
         }
       }
-      handler_cpu_us += thread_cpu_us() - hc0;
       handler_us += bench::micros_between(h0, Clock::now());
     });
-    t1 = Clock::now();
-    work += bench::micros_between(t0, t1) - handler_us;
-    const double cpu = thread_cpu_us() - c0 - handler_cpu_us;
-    work_us.push_back(work);
-    cpu_us.push_back(cpu);
-    events += frame_events;
-    if (work > worst) {
-      worst = work;
-      worst_cpu = cpu;
-      worst_events = frame_events;
-      worst_frame = static_cast<std::int64_t>(work_us.size()) - 1;
-    }
+    frame.work_us = bench::micros_between(t0, Clock::now()) - handler_us;
+    const auto [voluntary1, involuntary1] = thread_switches();
+    frame.blocked = voluntary1 - voluntary0;
+    frame.preempted = involuntary1 - involuntary0;
+    frames.push_back(frame);
     clock.wait(http);
   }
   const double seconds = bench::seconds_between(start, Clock::now());
-  const auto over_1ms = std::count_if(work_us.begin(), work_us.end(), [](double w) { return w > 1000; });
-  return bench::emit({{"case", "stalls"}, {"tool", "asyncload"}, {"frames", work_us.size()}, {"seconds", seconds},
-                      {"events", events}, {"p50_us", bench::percentile(work_us, 50)},
-                      {"p99_us", bench::percentile(work_us, 99)}, {"max_us", bench::percentile(work_us, 100)},
-                      {"frames_over_1ms", over_1ms}, {"worst_frame_events", worst_events},
-                      {"worst_frame", worst_frame}, {"worst_frame_cpu_us", worst_cpu},
-                      {"cpu_p99_us", bench::percentile(cpu_us, 99)}, {"cpu_max_us", bench::percentile(cpu_us, 100)},
-                      {"cpu_frames_over_1ms", std::count_if(cpu_us.begin(), cpu_us.end(), [](double c) { return c > 1000; })},
-                      {"big", out.empty() ? "memory" : "file"}},
+
+  if (const std::string path = args.text("frames-out"); !path.empty()) {  // one line per frame
+    std::ofstream csv(path);
+    csv << "frame,events,work_us,blocked,preempted\n";
+    for (std::size_t f = 0; f < frames.size(); ++f)
+      csv << f << ',' << frames[f].events << ',' << frames[f].work_us << ',' << frames[f].blocked << ','
+          << frames[f].preempted << '\n';
+  }
+  std::vector<double> all, clean;  // clean: frames the thread ran through without a switch
+  std::size_t slowest = 0, over_1ms = 0, over_1ms_switched = 0;
+  double after_frame0 = 0;
+  for (std::size_t f = 0; f < frames.size(); ++f) {
+    const Frame& frame = frames[f];
+    const bool switched = frame.blocked + frame.preempted > 0;
+    all.push_back(frame.work_us);
+    if (!switched) clean.push_back(frame.work_us);
+    if (frame.work_us > 1000) {
+      ++over_1ms;
+      over_1ms_switched += switched;
+    }
+    if (frame.work_us > frames[slowest].work_us) slowest = f;
+    if (f > 0) after_frame0 = std::max(after_frame0, frame.work_us);
+  }
+  const Frame& worst = frames[slowest];
+  return bench::emit({{"case", "stalls"}, {"tool", "asyncload"}, {"frames", frames.size()}, {"seconds", seconds},
+                      {"p50_us", bench::percentile(all, 50)}, {"p99_us", bench::percentile(all, 99)},
+                      {"max_us", bench::percentile(all, 100)}, {"max_after_frame0_us", after_frame0},
+                      {"frame0_us", frames.front().work_us}, {"clean_max_us", bench::percentile(clean, 100)},
+                      {"clean_frames", clean.size()}, {"frames_over_1ms", over_1ms},
+                      {"frames_over_1ms_switched", over_1ms_switched}, {"slowest_frame", slowest},
+                      {"slowest_events", worst.events}, {"slowest_blocked", worst.blocked},
+                      {"slowest_preempted", worst.preempted}, {"big", out.empty() ? "memory" : "file"}},
                      bad == 0, problem);
 }
 

@@ -377,10 +377,11 @@ class Bench:
         self.summary.append(("big body", "(throughput: no target)", f"{r:.2f}× raw libcurl", None))
 
     # dispatch cost ----------------------------------------------------------------------------
-    def dispatch(self, _nginx):
+    def dispatch(self, nginx):
         print("bench: dispatch cost (Google Benchmark)", flush=True)
         report = self.work / "dispatch.json"
-        command = [self.exe("dispatch_bench"), f"--benchmark_out={report}", "--benchmark_out_format=json"]
+        command = [self.exe("dispatch_bench"), f"--benchmark_out={report}", "--benchmark_out_format=json",
+                   f"--url={nginx.url('1k.bin')}"]
         if self.smoke:
             command.append("--smoke")
         else:
@@ -405,19 +406,25 @@ class Bench:
             idle[label] = ns(name)
             rows.append(f"| {label} | {ns(name):.1f} ns per `dispatch()` |")
         per_event = {}
-        for name, label in (("ready/finals/events:1000", "1,000 final events ready (200, 1 KiB, 6 headers)"),
-                            ("ready/with_progress/events:1000", "1,000 requests ready with progress + final (2,000 events)")):
+        for name, label in (("ready/finals/events:1000", "1,000 final events ready (scripted backend: 200, 1 KiB, 6 headers)"),
+                            ("ready/with_progress/events:1000", "1,000 requests ready with progress + final (scripted, 2,000 events)"),
+                            ("ready_curl/events:1000", "1,000 final events ready (libcurl backend: 1 KiB GETs to nginx, all finished)")):
             per_event[label] = 1e9 / figures[name]["items_per_second"]
             rows.append(f"| {label} | {per_event[label]:.0f} ns per delivered event |")
         self.sections.append(("Dispatch cost (Google Benchmark, median of repetitions)",
                               "| what | cost |\n|---|---|\n" + "\n".join(rows),
                               "The handler is empty, so the figures are the delivery itself: taking the events, building "
-                              "each `async_load` map, calling the handler. In flight on the libcurl backend: requests to a "
-                              "loopback socket that accepts connections but never answers."))
+                              "each `async_load` map, calling the handler, freeing it all (CPU time). In flight on the "
+                              "libcurl backend: requests to a loopback socket that accepts connections but never answers. "
+                              "On the libcurl backend the events were made on the I/O thread: their memory is cold in this "
+                              "core's cache and freeing it from the game thread goes through the other thread's malloc "
+                              "arena, which the scripted figures (made on the same thread) leave out."))
         worst_idle = max(idle.values())
         self.summary.append(("dispatch cost", "nothing ready ≤ 100 ns whatever is in flight", f"≤ {worst_idle:.1f} ns", worst_idle <= 100))
-        worst_event = max(per_event.values())
-        self.summary.append(("dispatch cost", "≤ 1 µs per delivered event", f"≤ {worst_event:.0f} ns", worst_event <= 1000))
+        scripted = max(v for k, v in per_event.items() if "scripted" in k)
+        real = per_event["1,000 final events ready (libcurl backend: 1 KiB GETs to nginx, all finished)"]
+        self.summary.append(("dispatch cost", "≤ 1 µs per delivered event — scripted backend", f"≤ {scripted:.0f} ns", scripted <= 1000))
+        self.summary.append(("dispatch cost", "≤ 1 µs per delivered event — libcurl backend", f"{real:.0f} ns", real <= 1000))
 
     # latency ----------------------------------------------------------------------------------
     def latency(self, nginx):
@@ -465,21 +472,38 @@ class Bench:
         rows = []
         for name, _, _ in tools:
             rs = runs[name]
+            worst = max(rs, key=lambda r: r.result["max_us"]).result
             rows.append(f"| {name} | {med([r.result['frames'] for r in rs]):.0f} | {med([r.result['p50_us'] for r in rs]):.0f} µs"
-                        f" | {med([r.result['p99_us'] for r in rs]):.0f} µs | {max(r.result['max_us'] for r in rs):.0f} µs"
-                        f" | {sum(r.result['frames_over_1ms'] for r in rs)} |")
+                        f" | {med([r.result['p99_us'] for r in rs]):.0f} µs | {worst['max_us']:,.0f} µs"
+                        f" | {max(r.result['max_after_frame0_us'] for r in rs):,.0f} µs"
+                        f" | {max(r.result['clean_max_us'] for r in rs):,.0f} µs"
+                        f" | {sum(r.result['frames_over_1ms'] for r in rs)} ({sum(r.result['frames_over_1ms_switched'] for r in rs)})"
+                        f" | frame {worst['slowest_frame']}: {worst['slowest_events']} events, "
+                        f"{worst['slowest_blocked']} blocked / {worst['slowest_preempted']} preempted |")
         self.sections.append((f"Frame stalls: a 60 fps loop while {size / MIB:,.0f} MiB and {self.stall_small:,} small GETs run",
-                              "| download | frames (median) | p50 | p99 (median of runs) | max (all runs) | frames over 1 ms (all runs) |\n"
-                              "|---|---|---|---|---|---|\n" + "\n".join(rows),
-                              "Per frame: the time spent in `http_*` calls and `dispatch()`, the handler's own time "
-                              "subtracted. The game issues 20 small GETs per frame until 1,000 are out, and the big "
-                              "download at frame 0."))
+                              "| download | frames (median) | p50 | p99 (median of runs) | max | max after frame 0 "
+                              "| max of clean frames | frames over 1 ms (of which switched out) | the slowest frame |\n"
+                              "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows),
+                              "Per frame: the wall time spent in `http_*` calls and `dispatch()`, the handler's own time "
+                              "subtracted; max and counts over every run. The game issues 20 small GETs per frame until "
+                              "1,000 are out, and the big download at frame 0. A frame is \"switched out\" when the game "
+                              "thread had a context switch during it (`getrusage(RUSAGE_THREAD)`): involuntary = the "
+                              "scheduler preempted it for another thread (this machine's 2 cores are shared by the game "
+                              "thread, the I/O thread, nginx and other work), voluntary = it blocked (a lock, a page "
+                              "fault waiting on I/O). \"Clean\" frames ran through without a switch: their time is "
+                              "asyncload's work alone. Frame 0 makes the process's first `http_*` calls, whose code is "
+                              "paged in then: a one-time cost of up to ~1 ms here (~85,000 instructions, the rest "
+                              "first-touch page faults, slow in this VM)."))
         for name, _, _ in tools:
             rs = runs[name]
             worst = max(r.result["max_us"] for r in rs)
             p99 = med([r.result["p99_us"] for r in rs])
+            clean = max(r.result["clean_max_us"] for r in rs)
+            over = sum(r.result["frames_over_1ms"] for r in rs)
+            switched = sum(r.result["frames_over_1ms_switched"] for r in rs)
             self.summary.append(("frame stalls", f"no frame's work over 1 ms — {name.split(', ')[1]}",
-                                 f"p99 {p99:.0f} µs, max {worst:.0f} µs", worst <= 1000))
+                                 f"p99 {p99:.0f} µs, max {worst:,.0f} µs; {over} frames over 1 ms, {switched} of them "
+                                 f"switched out; clean frames max {clean:,.0f} µs", worst <= 1000))
 
     # browser ----------------------------------------------------------------------------------
     def browser(self, _nginx):
