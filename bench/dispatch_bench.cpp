@@ -149,6 +149,7 @@ public:
   std::string refusal(const Transfer& transfer) const override { return inner_->refusal(transfer); }
   void start(Transfer transfer) override { inner_->start(std::move(transfer)); }
   void cancel(RequestId id) override { inner_->cancel(id); }
+  void release(std::unique_ptr<Spent> spent) override { inner_->release(std::move(spent)); }
   ~CountingBackend() override { inner_.reset(); }
 
   void wait_for_finals(std::int64_t n) {

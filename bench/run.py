@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""bench/run.py — runs asyncload's native benchmarks against its peers and writes the table.
+"""bench/run.py — runs asyncload's benchmarks against its peers and writes the table.
 
 scripts/bench.sh is the one command (it installs what is missing and builds the native-release
-preset first); this is its engine:
+and web presets first); this is its engine (the browser case, `browser()`, has its own page and
+server: see there):
 
   1. random payloads, generated once, in <work-dir>/www: 1 B, 1 KiB and 1 GiB;
   2. Debian's nginx on a free 127.0.0.1 port with its own config (1 worker process, keep-alive,
@@ -507,11 +508,89 @@ class Bench:
 
     # browser ----------------------------------------------------------------------------------
     def browser(self, _nginx):
-        # pending: web backend — headless Chromium, 500 concurrent 1 KiB GETs and one 100 MiB
-        # download, asyncload web vs a plain XHR loop in the same page (≥ 0.9× XHR throughput).
-        print("bench: browser — pending: web backend", flush=True)
-        self.sections.append(("Browser (headless Chromium)", "pending: web backend", ""))
-        self.summary.append(("browser", "≥ 0.9× XHR throughput", "pending: web backend", None))
+        """The web backend in headless Chromium against plain XHR in the same page.
+
+        The page (bench/web/browser_bench.html, built into the web preset's folder) runs every
+        repetition itself, alternating the peers, checks every response and reports its figures
+        as one JSON line; web_runner (native build) serves it from its Beast test server and
+        drives Chromium. nginx plays no part: both peers fetch the page's own origin."""
+        runner = self.build / "tests" / "web_runner"
+        web = Path(self.args.web_dir).resolve()
+        if not runner.exists():
+            sys.exit(f"bench: {runner} is missing: build the native-release preset first (scripts/bench.sh does)")
+        if not (web / "bench" / "browser_bench.html").exists():
+            sys.exit(f"bench: {web}/bench/browser_bench.html is missing: build the web preset first (scripts/bench.sh does)")
+        reps, small, big_mib = (1, 20, 1) if self.smoke else (self.reps, 500, 100)
+        page = f"bench/browser_bench.html?reps={reps}&small={small}&big_mib={big_mib}"
+        command = [str(runner), "--docroot", str(web), "--page", page, "--timeout", "1800",
+                   "--expect", "browser_bench: every check passed"]
+        print(f"bench: browser — headless Chromium, {small} concurrent GETs of 1 KiB and one {big_mib} MiB GET, "
+              f"asyncload web vs plain XHR, {reps} repetitions", flush=True)
+        with open(self.log, "ab") as err:
+            err.write(("\n$ " + " ".join(command) + "\n").encode())
+            err.flush()
+            proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=err)
+        text = proc.stdout.decode(errors="replace")
+        with open(self.log, "a") as log:
+            log.write(text)
+        marker = "browser_bench: result "
+        results = [line[line.index(marker) + len(marker):] for line in text.splitlines() if marker in line]
+        if proc.returncode != 0 or not results:
+            sys.exit(f"bench: the browser page failed (web_runner exit {proc.returncode}):\n{text}\n(see {self.log})")
+        data = json.loads(results[-1])
+        runs = data["runs"]
+        n, size = data["small_count"], data["big_bytes"]
+        for r in runs:
+            print(f"  rep {r['rep']}/{reps}  {n}×1 KiB: asyncload {r['small_asyncload']['ms']:8.1f} ms, XHR {r['small_xhr']['ms']:8.1f} ms;"
+                  f"  {size / MIB:.0f} MiB: asyncload {r['big_asyncload']['ms']:8.1f} ms, XHR {r['big_xhr']['ms']:8.1f} ms", flush=True)
+
+        def rate(kind, tool):
+            return med([n / (r[f"{kind}_{tool}"]["ms"] / 1e3) if kind == "small" else size / 1e6 / (r[f"{kind}_{tool}"]["ms"] / 1e3)
+                        for r in runs])
+
+        def ratio(kind):  # asyncload's throughput ÷ XHR's, paired by repetition
+            return med([r[f"{kind}_xhr"]["ms"] / r[f"{kind}_asyncload"]["ms"] for r in runs])
+
+        def heap(values):
+            values = [v for v in values if v is not None]
+            return f"{med(values) / MIB:,.0f} MiB" if values else "n/a"
+
+        last = runs[-1]
+        rows = [
+            f"| asyncload web (`emscripten_fetch`), rAF game loop | {rate('small', 'asyncload'):,.0f} | {ratio('small'):.2f}×"
+            f" | {rate('big', 'asyncload'):,.0f} MB/s | {ratio('big'):.2f}×"
+            f" | {heap([r['big_asyncload']['wasm_heap_bytes'] for r in runs])} | {heap([r['big_asyncload']['js_heap_bytes'] for r in runs])} |",
+            f"| plain XHR (`responseType = \"arraybuffer\"`) | {rate('small', 'xhr'):,.0f} | 1.00×"
+            f" | {rate('big', 'xhr'):,.0f} MB/s | 1.00× | | {heap([r['big_xhr']['js_heap_bytes'] for r in runs])} |",
+        ]
+        frames = med([r["small_asyncload"]["frames"] for r in runs])
+        frame_ms = med([r["small_asyncload"]["ms"] / max(r["small_asyncload"]["frames"], 1) for r in runs])
+        dispatch_us = med([r["small_asyncload"]["dispatch_ms"] * 1e3 / n for r in runs])
+        big_dispatch = med([r["big_asyncload"]["dispatch_ms"] for r in runs])
+        self.sections.append((f"Browser (headless Chromium): {n} concurrent GETs of 1 KiB, one {size / MIB:,.0f} MiB GET",
+                              f"| tool | requests/s ({n} × 1 KiB) | × XHR | throughput ({size / MIB:,.0f} MiB) | × XHR "
+                              "| wasm heap after the big GET | JS heap after the big GET |\n"
+                              "|---|---|---|---|---|---|---|\n" + "\n".join(rows),
+                              f"One page, {data['user_agent']}, served by web_runner's loopback test server "
+                              "(Boost.Beast, `/bytes/N`, not nginx); the peers alternate within the page (A B, then B A), each "
+                              "measurement starting right after a frame, after one untimed warm-up round. Both fetch `/bytes/N` of the page's own origin with a unique "
+                              "query string per request, so the browser's cache never answers. Chromium opens at most 6 "
+                              "HTTP/1.1 connections per host, for both peers alike: the XHR peer sends all requests at once "
+                              "and Chromium queues them; asyncload keeps at most `Options::max_connections` (64, the default) "
+                              "XHRs open and queues the rest itself. asyncload's time runs from its `http_get` calls to the "
+                              "`dispatch()` that delivers the last final event, i.e. it includes waiting for the next "
+                              f"animation frame (frames here: {frame_ms:.1f} ms apart, {frames:.0f} per small run); XHR's "
+                              "ends in the last `onload`. Every response's status and length is checked. "
+                              f"Game-thread time inside `dispatch()`: {dispatch_us:.1f} µs per small request, "
+                              f"{big_dispatch:.1f} ms per big GET (progress events and the final one). Heaps (information "
+                              "only): the wasm heap is `emscripten_get_heap_size()` (it never shrinks); the JS heap is "
+                              "Chrome's coarse `performance.memory.usedJSHeapSize` (ArrayBuffers included, and whatever garbage "
+                              "was not yet collected: asyncload's XHR also held the whole body as an ArrayBuffer before "
+                              "it was copied into the wasm heap). "
+                              f"Last repetition's wasm heap: {last['big_asyncload']['wasm_heap_bytes'] / MIB:,.0f} MiB."))
+        for kind, label in (("small", f"{n}×1 KiB"), ("big", f"{size / MIB:,.0f} MiB")):
+            r = ratio(kind)
+            self.summary.append(("browser", f"≥ 0.9× XHR throughput — {label}", f"{r:.2f}×", r >= 0.9))
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -537,6 +616,8 @@ def machine():
         ("curl", first_line(["curl", "--version"])),
         ("nginx", first_line(["nginx", "-v"])),
         ("node", first_line(["node", "--version"])),
+        ("chromium", first_line(["chromium", "--version"])),
+        ("emscripten", first_line(["emcc", "--version"])),
     ]
 
 
@@ -586,6 +667,7 @@ def write_report(bench, path, command, started, load_before, load_after):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-dir", default=str(ROOT / "build/native-release"))
+    parser.add_argument("--web-dir", default=str(ROOT / "build/web"), help="the web preset's build folder (browser case)")
     parser.add_argument("--work-dir", default=str(ROOT / "build/bench"), help="payloads, nginx, outputs, log")
     parser.add_argument("--out", default=str(ROOT / "docs/benchmarks.md"))
     parser.add_argument("--reps", type=int, default=5)
@@ -599,17 +681,21 @@ def main():
     bench.out_dir.mkdir(parents=True, exist_ok=True)
     bench.log.write_text("")
     www = bench.work / "www"
-    make_payloads(www, {"1b.bin": 1, "1k.bin": KIB, "big.bin": bench.big_size})
+    wanted = args.cases.split(",")
+    nginx_needed = any(name != "browser" for name in wanted)  # the browser case has its own server
+    if nginx_needed:
+        make_payloads(www, {"1b.bin": 1, "1k.bin": KIB, "big.bin": bench.big_size})
 
     started = datetime.datetime.utcnow()
     load_before = loadavg()
     print(f"bench: load average {load_before}", flush=True)
     nginx = Nginx(bench.work, www)
-    nginx.start()
+    if nginx_needed:
+        nginx.start()
     try:
         cases = {"small": bench.small, "file": bench.big_file, "body": bench.big_body, "dispatch": bench.dispatch,
                  "latency": bench.latency, "stalls": bench.stalls, "browser": bench.browser}
-        for name in args.cases.split(","):
+        for name in wanted:
             cases[name](nginx)
     finally:
         nginx.stop()

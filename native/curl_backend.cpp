@@ -1,8 +1,9 @@
 // native/curl_backend.cpp — the native Backend: one libcurl multi handle on one I/O thread.
 //
 // Thread ownership
-//   Game thread: the constructor, bind(), start(), cancel(), capabilities() and the destructor.
-//   start() and cancel() only append to the command queue (pending_starts_, pending_cancels_)
+//   Game thread: the constructor, bind(), start(), cancel(), release(), capabilities() and the
+//   destructor. start(), cancel() and release() only append to the command queue
+//   (pending_starts_, pending_cancels_, pending_releases_)
 //   under queue_mutex_ and call curl_multi_wakeup(), the one multi call libcurl allows from
 //   another thread. The destructor touches the I/O thread's state only after joining it.
 //   I/O thread (run()): everything else. It owns the multi, every easy handle, every Job, the
@@ -359,14 +360,25 @@ public:
     if (wake) curl_multi_wakeup(multi_);
   }
 
+  void release(std::unique_ptr<Spent> spent) override {
+    bool wake = false;
+    {
+      std::lock_guard lock(queue_mutex_);
+      pending_releases_.push_back(std::move(spent));
+      wake = !std::exchange(wake_pending_, true);
+    }
+    if (wake) curl_multi_wakeup(multi_);
+  }
+
 private:
   // --- I/O thread ------------------------------------------------------------------------
 
   void run() {
     std::vector<Transfer> starts;
     std::vector<RequestId> cancels;
+    std::vector<std::unique_ptr<Spent>> releases;
     int poll_timeout_ms = 0;
-    while (take_commands(starts, cancels)) {
+    while (take_commands(starts, cancels, releases)) {
       // Starts before cancels: ids are unique, so a cancel can only concern a start queued
       // before it, never one queued after.
       for (Transfer& transfer : starts) accept(std::move(transfer));
@@ -382,16 +394,19 @@ private:
       // Slots freed just now go to waiting transfers at once. Curl gives a newly added handle
       // a zero timeout, so the poll below returns immediately to drive it.
       launch_waiting();
+      releases.clear();  // after the network work above: freeing a big body takes a while
       curl_multi_poll(multi_, nullptr, 0, poll_timeout_ms, nullptr);
     }
   }
 
   // Takes every queued command; false once the destructor asked the thread to stop.
-  bool take_commands(std::vector<Transfer>& starts, std::vector<RequestId>& cancels) {
+  bool take_commands(std::vector<Transfer>& starts, std::vector<RequestId>& cancels,
+                     std::vector<std::unique_ptr<Spent>>& releases) {
     std::lock_guard lock(queue_mutex_);
     wake_pending_ = false;  // commands queued after this point wake the next poll again
     starts.swap(pending_starts_);
     cancels.swap(pending_cancels_);
+    releases.swap(pending_releases_);
     return !stopping_;
   }
 
@@ -709,6 +724,7 @@ private:
   std::mutex queue_mutex_;
   std::vector<Transfer> pending_starts_;
   std::vector<RequestId> pending_cancels_;
+  std::vector<std::unique_ptr<Spent>> pending_releases_;  // delivered maps, freed on the I/O thread
   bool wake_pending_ = false;
   bool stopping_ = false;
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The benchmark command: installs what is missing, builds the native-release preset, then runs
-# every native case for asyncload and its peers (raw libcurl multi, curl, Node's fetch) against
-# Debian's nginx on loopback and writes docs/benchmarks.md. Takes ~10 minutes and ~1 GiB of
-# disk under build/bench. Extra arguments go to bench/run.py (--reps N, --cases small,latency ...).
+# The benchmark command: installs what is missing, builds the native-release preset (the native
+# programs and web_runner) and the web preset (the browser page), then runs every case for
+# asyncload and its peers (raw libcurl multi, curl, Node's fetch; plain XHR in headless Chromium)
+# against Debian's nginx or web_runner's server on loopback and writes docs/benchmarks.md. Takes
+# ~12 minutes and ~1 GiB of disk under build/bench. Extra arguments go to bench/run.py
+# (--reps N, --cases small,latency,browser ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +21,6 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
-scripts/setup.sh native-release
-exec /usr/bin/python3 bench/run.py --build-dir build/native-release --command "scripts/bench.sh${*:+ $*}" "$@"
+scripts/setup.sh web             # build/web: bench/browser_bench.html and its wasm
+scripts/setup.sh native-release  # also builds web_runner (tests/), which the browser case drives
+exec /usr/bin/python3 bench/run.py --build-dir build/native-release --web-dir build/web --command "scripts/bench.sh${*:+ $*}" "$@"

@@ -36,13 +36,13 @@ boost::json::object progress_map(RequestId id, std::string_view url, std::int64_
   return map;
 }
 
-boost::json::object final_map(const Outcome& outcome, std::string_view url, boost::json::value result,
+boost::json::object final_map(const Outcome& outcome, boost::json::string url, boost::json::value result,
                               boost::json::object response_headers) {
   boost::json::object map;
   map.reserve(9);
   map.emplace("id", outcome.id);
   map.emplace("status", outcome.status);
-  map.emplace("url", url);
+  map.emplace("url", std::move(url));
   map.emplace("http_status", outcome.http_status);
   map.emplace("result", std::move(result));
   map.emplace("response_headers", std::move(response_headers));

@@ -16,7 +16,7 @@ boost::json::object progress_map(RequestId id, std::string_view url, std::int64_
 
 // `result` is the body, the file path, the buffer byte count or ""; `response_headers` is
 // header_object(outcome.response_headers), built beforehand (see ReadyEvent).
-boost::json::object final_map(const Outcome& outcome, std::string_view url, boost::json::value result,
+boost::json::object final_map(const Outcome& outcome, boost::json::string url, boost::json::value result,
                               boost::json::object response_headers);
 
 }  // namespace asyncload::detail

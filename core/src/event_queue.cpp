@@ -38,10 +38,14 @@ void EventQueue::push_locked(ReadyEvent event) {
   if (!ready_.exchange(true, std::memory_order_release)) became_ready_.notify_all();
 }
 
-void EventQueue::take_all(std::deque<ReadyEvent>& out) {
+void EventQueue::take_all(std::vector<ReadyEvent>& out) {
   std::lock_guard lock(mutex_);
-  for (auto& event : queue_) out.push_back(std::move(event));
-  queue_.clear();
+  if (out.empty()) {
+    out.swap(queue_);
+  } else {
+    for (auto& event : queue_) out.push_back(std::move(event));
+    queue_.clear();
+  }
   waiting_progress_.clear();
   ready_.store(false, std::memory_order_release);
 }

@@ -12,7 +12,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -33,8 +32,9 @@ public:
   void progress(RequestId id, std::int64_t size_downloaded, std::int64_t content_length) override;
   void finish(Outcome outcome) override;
 
-  // Game thread. Appends every ready event to `out`, in order.
-  void take_all(std::deque<ReadyEvent>& out);
+  // Game thread. Appends every ready event to `out`, in order (an empty `out` is swapped in, so
+  // the lock is held for no copying).
+  void take_all(std::vector<ReadyEvent>& out);
   // Cheap check for the per-frame fast path: may be stale, never wrong for long.
   bool maybe_ready() const { return ready_.load(std::memory_order_acquire); }
   // Blocks until something is ready or `timeout` passed.

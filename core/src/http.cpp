@@ -17,8 +17,10 @@
 #include "sinks.hpp"
 #include "validate.hpp"
 
-#include <deque>
+#include <memory>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace asyncload {
 
@@ -28,7 +30,7 @@ using detail::MemorySink;
 namespace {
 
 struct Request {
-  std::string url;
+  boost::json::string url;  // as the game passed it; moved into the final async_load
   std::shared_ptr<MemorySink> memory;  // http_get & co, and buffer mode
   std::shared_ptr<FileSink> file;      // http_get_file
   std::weak_ptr<Buffer> buffer;        // buffer mode: receives the body at delivery
@@ -42,6 +44,19 @@ struct Request {
 
 bool is_success(long http_status) { return http_status >= 200 && http_status < 300; }
 
+// What the backend's thread made for the final events one dispatch() delivered — bodies and
+// response headers — handed back to Backend::release() in one piece. The rest of each map was made
+// on the game thread and is freed there, so each thread frees only its own allocations.
+struct SpentValues final : Spent {
+  std::vector<boost::json::value> values;
+
+  void take_from(boost::json::object& map) {
+    for (std::string_view key : {"result", "response_headers"})
+      if (boost::json::value* value = map.if_contains(key); value && !value->is_primitive())
+        values.push_back(std::move(*value));
+  }
+};
+
 }  // namespace
 
 struct Http::State {
@@ -53,7 +68,9 @@ struct Http::State {
 
   // Game thread only.
   std::unordered_map<RequestId, Request> requests;
-  std::deque<detail::ReadyEvent> taken;  // taken from `events`, not yet delivered
+  std::vector<detail::ReadyEvent> taken;  // taken from `events`; delivered up to `next_taken`
+  std::size_t next_taken = 0;
+  std::unique_ptr<SpentValues> spent;    // from delivered maps, not yet handed to the backend
   RequestId next_id = 0;
   std::uint64_t dispatch_count = 0;
   std::string last_error;
@@ -97,7 +114,7 @@ struct Http::State {
     } else {
       transfer.sink = request.memory;
     }
-    request.url = std::string(url);
+    request.url = url;
     requests.emplace(id, std::move(request));
     backend->start(std::move(transfer));
     return id;
@@ -131,7 +148,7 @@ struct Http::State {
       }
     }
     if (request.file) request.file->discard();  // no-op after a commit
-    return detail::final_map(outcome, request.url, std::move(result), std::move(response_headers));
+    return detail::final_map(outcome, std::move(request.url), std::move(result), std::move(response_headers));
   }
 };
 
@@ -249,6 +266,10 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
   State& s = *state_;
   ++s.dispatch_count;
   if (s.events.maybe_ready()) {
+    if (s.next_taken == s.taken.size()) {  // all delivered: start over (take_all can then swap)
+      s.taken.clear();
+      s.next_taken = 0;
+    }
     const std::size_t already_taken = s.taken.size();
     s.events.take_all(s.taken);
     // A progress event left waiting by DispatchLimits must report the newest figures, not the
@@ -262,17 +283,17 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
       }
     }
   }
-  if (s.taken.empty()) return 0;
+  if (s.next_taken == s.taken.size()) return 0;
 
   const auto started = std::chrono::steady_clock::now();
+  if (!s.spent) s.spent = std::make_unique<SpentValues>();
   const bool progress_wanted = s.options.progress_events && s.capabilities.progress_events;
   std::size_t delivered = 0;
-  while (!s.taken.empty() && delivered < limits.max_events) {
+  while (s.next_taken < s.taken.size() && delivered < limits.max_events) {
     if (limits.time_budget.count() > 0 && delivered > 0 &&
         std::chrono::steady_clock::now() - started >= limits.time_budget)
       break;
-    detail::ReadyEvent event = std::move(s.taken.front());
-    s.taken.pop_front();
+    detail::ReadyEvent event = std::move(s.taken[s.next_taken++]);
     auto found = s.requests.find(event.outcome.id);
     if (found == s.requests.end()) continue;  // its final event is already out
     Request& request = found->second;
@@ -291,17 +312,20 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
     }
 
     if (request.cancelled && event.outcome.status != status::cancelled) continue;  // the -3 follows
-    const AsyncLoad load(s.finish(request, event.outcome, std::move(event.response_headers)));
+    AsyncLoad load(s.finish(request, event.outcome, std::move(event.response_headers)));
     s.requests.erase(found);
     ++delivered;
     handler(load);
+    s.spent->take_from(load.map_);
   }
+  // A throwing handler skips this: what was taken goes with the next dispatch(), or with the Http.
+  if (!s.spent->values.empty()) s.backend->release(std::move(s.spent));
   return delivered;
 }
 
 bool Http::wait(std::chrono::milliseconds timeout) {
   State& s = *state_;
-  if (!s.taken.empty()) return true;
+  if (s.next_taken < s.taken.size()) return true;
   if (!s.capabilities.blocking_wait) return s.events.maybe_ready();  // the browser cannot block
   return s.events.wait(timeout);
 }

@@ -277,6 +277,36 @@ TEST_CASE("a handler that throws loses only the event it was given") {
   CHECK(events[1].id() == ids[2]);
 }
 
+TEST_CASE("delivered bodies go back to the backend to be freed, once per dispatch that delivered any") {
+  Options options;
+  options.progress_events = false;  // final events only, to count them simply
+  Fixture f(options);
+  const RequestId first = f.http->http_get("http://example.test/");
+  const RequestId second = f.http->http_get("http://example.test/");
+  CHECK(f.frame().empty());
+  CHECK(f.script->releases() == 0);  // nothing delivered, nothing to free
+  f.script->respond(first, 200, "one");
+  f.script->respond(second, 200, "two");
+  std::vector<std::string> bodies;
+  f.http->dispatch([&](const AsyncLoad& e) { bodies.emplace_back(e.result()); });
+  CHECK(bodies == std::vector<std::string>{"one", "two"});  // intact while the handler ran
+  CHECK(f.script->releases() == 1);
+
+  // A throwing handler's frame hands nothing over; what it delivered goes with the next frame.
+  const RequestId third = f.http->http_get("http://example.test/");
+  const RequestId fourth = f.http->http_get("http://example.test/");
+  f.script->respond(third, 200, "three");
+  f.script->respond(fourth, 200, "four");
+  const RequestId fifth = f.http->http_get("http://example.test/");
+  f.script->respond(fifth, 200, "five");
+  CHECK_THROWS(f.http->dispatch([&](const AsyncLoad& e) {
+    if (e.id() == fourth) throw std::runtime_error("game bug");
+  }));
+  CHECK(f.script->releases() == 1);
+  CHECK(f.frame().size() == 1);  // "five"; "three" was delivered before the throw
+  CHECK(f.script->releases() == 2);
+}
+
 TEST_CASE("refused calls return -1, say why and queue nothing") {
   Fixture f;
   const Headers ok;

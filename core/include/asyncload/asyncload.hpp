@@ -24,6 +24,8 @@
 // Threads: an Http belongs to the thread that calls it (the game thread). Handlers run on that
 // thread inside dispatch(). Buffers are only touched there. The native backend does its network
 // work on one internal I/O thread; the web backend on the browser's main thread between frames.
+// An async_load map lives until its handler returns (copy what you keep); the native backend then
+// frees its body and headers on its I/O thread, so a big body never costs a frame to free.
 #pragma once
 
 #include <asyncload/backend.hpp>
@@ -80,6 +82,7 @@ public:
   std::string_view error() const;           // "" unless status < 0
 
 private:
+  friend class Http;  // takes the body back once the handler returned, to free it off the frame
   boost::json::object map_;
 };
 

@@ -6,7 +6,7 @@
 // unless the core cancelled it first. A backend never builds async_load maps, never touches a
 // Buffer and never renames files: that is the core's work on the game thread.
 //
-// Threads: start(), cancel() and capabilities() are called on the game thread. Events may be
+// Threads: start(), cancel(), release() and capabilities() are called on the game thread. Events may be
 // called from any one thread the backend owns (native: its I/O thread; web: the browser main
 // thread between frames). After ~Backend() returns no Events call may happen.
 //
@@ -104,6 +104,15 @@ public:
   virtual void finish(Outcome outcome) = 0;
 };
 
+// What the game thread is done with: the bodies and response headers of the async_load maps one
+// dispatch() delivered, type-erased so that backends need not know them. Freeing them on the game
+// thread costs frames: a 1 GiB body goes back to the system at 0.1-0.2 ms per MiB, and memory the
+// backend's thread made is freed through that thread's allocator lock (docs/benchmarks.md).
+class Spent {
+public:
+  virtual ~Spent() = default;
+};
+
 struct BackendSettings {
   std::size_t max_connections = 64;  // transfers at once; the rest wait in order
   std::string ca_file;               // extra trusted CA bundle (PEM); "" = system
@@ -124,6 +133,9 @@ public:
   // Stops the transfer if it still runs. The core has already queued the -3 event and ignores
   // anything the backend still reports for this id.
   virtual void cancel(RequestId id) = 0;
+  // Frees `spent` when convenient, never blocking the caller for long. The default frees it
+  // here; a backend with a thread of its own frees it there.
+  virtual void release(std::unique_ptr<Spent> spent) { spent.reset(); }
 };
 
 // The backend this build was compiled for (platform/src/platform_backend.cpp).

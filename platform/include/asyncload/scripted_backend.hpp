@@ -39,6 +39,7 @@ public:
     cancelled_.push_back(id);
     running_.erase(id);
   }
+  void release(std::unique_ptr<Spent> /*spent*/) override { ++releases_; }  // freed here, counted
 
   // ---- the script ----
   bool running(RequestId id) const { return running_.count(id) != 0; }
@@ -46,6 +47,7 @@ public:
   const std::vector<RequestId>& started() const { return started_; }
   const std::vector<RequestId>& cancelled() const { return cancelled_; }
   const BackendSettings& settings() const { return settings_; }
+  std::size_t releases() const { return releases_; }  // release() calls so far
 
   // Writes body bytes as a real backend would and reports progress.
   int receive(RequestId id, std::string_view bytes, long http_status = 200, std::int64_t content_length = -1) {
@@ -106,6 +108,7 @@ private:
   std::map<RequestId, Progress> progress_;
   std::vector<RequestId> started_;
   std::vector<RequestId> cancelled_;
+  std::size_t releases_ = 0;
 };
 
 }  // namespace asyncload
