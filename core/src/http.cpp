@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <unordered_map>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -45,16 +46,25 @@ struct Request {
 bool is_success(long http_status) { return http_status >= 200 && http_status < 300; }
 
 // What the backend's thread made for the final events one dispatch() delivered — bodies and
-// response headers — handed back to Backend::release() in one piece. The rest of each map was made
-// on the game thread and is freed there, so each thread frees only its own allocations.
+// response headers — and the files http_get_file replaced, handed to Backend::release() in one
+// piece. The rest of each map was made on the game thread and is freed there.
 struct SpentValues final : Spent {
   std::vector<boost::json::value> values;
+  std::vector<int> replaced_files;  // open files that http_get_file replaced (FileSink::commit)
+
+  ~SpentValues() override {
+    for (int fd : replaced_files) ::close(fd);
+  }
 
   void take_from(boost::json::object& map) {
-    for (std::string_view key : {"result", "response_headers"})
-      if (boost::json::value* value = map.if_contains(key); value && !value->is_primitive())
-        values.push_back(std::move(*value));
+    if (boost::json::value* body = map.if_contains("result"); body && body->is_string()) {
+      bytes += body->get_string().capacity();
+      values.push_back(std::move(*body));
+    }
+    if (boost::json::value* headers = map.if_contains("response_headers"); headers && headers->is_object())
+      values.push_back(std::move(*headers));
   }
+  bool empty() const { return values.empty() && replaced_files.empty(); }
 };
 
 }  // namespace
@@ -130,8 +140,10 @@ struct Http::State {
     if (outcome.status == status::complete) {
       if (request.file) {
         if (is_success(outcome.http_status)) {
-          if (auto why = request.file->commit(); why.empty()) {
+          int replaced = -1;
+          if (auto why = request.file->commit(replaced); why.empty()) {
             result = request.file->target().string();
+            if (replaced >= 0) spent->replaced_files.push_back(replaced);
           } else {
             outcome.status = status::file_error;
             outcome.error = std::move(why);
@@ -319,7 +331,7 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
     s.spent->take_from(load.map_);
   }
   // A throwing handler skips this: what was taken goes with the next dispatch(), or with the Http.
-  if (!s.spent->values.empty()) s.backend->release(std::move(s.spent));
+  if (!s.spent->empty()) s.backend->release(std::move(s.spent));
   return delivered;
 }
 

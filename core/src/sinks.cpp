@@ -72,6 +72,7 @@ void FileSink::begin(long, std::int64_t) {
   // A new response replaces anything an earlier one wrote.
   std::lock_guard lock(mutex_);
   if (fd_ >= 0 && ::ftruncate(fd_, 0) == 0) ::lseek(fd_, 0, SEEK_SET);
+  written_ = unflushed_ = 0;
 }
 
 int FileSink::write(std::string_view bytes) {
@@ -94,7 +95,19 @@ int FileSink::write(std::string_view bytes) {
       return status::file_error;
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
+    written_ += static_cast<std::uint64_t>(n);
+    unflushed_ += static_cast<std::uint64_t>(n);
   }
+#if defined(__linux__)
+  // Starts writing back what came in so far, here on the backend's thread. Otherwise the rename
+  // in commit() would, on the game thread: ext4 flushes a file renamed over another one
+  // (auto_da_alloc), 0.14 s for 1 GiB of dirty pages on the benchmark machine.
+  if (unflushed_ >= writeback_step) {
+    ::sync_file_range(fd_, static_cast<off_t>(written_ - unflushed_), static_cast<off_t>(unflushed_),
+                      SYNC_FILE_RANGE_WRITE);
+    unflushed_ = 0;
+  }
+#endif
   return status::complete;
 }
 
@@ -112,8 +125,9 @@ std::string FileSink::open_locked() {
   return {};
 }
 
-std::string FileSink::commit() {
+std::string FileSink::commit(int& replaced) {
   std::lock_guard lock(mutex_);
+  replaced = -1;
   if (discarded_) return failure_.empty() ? "download discarded" : failure_;
   if (fd_ < 0) {  // an empty body still makes a (empty) file
     if (auto why = open_locked(); !why.empty()) return why;
@@ -126,8 +140,13 @@ std::string FileSink::commit() {
     discarded_ = true;
     return why;
   }
+  // Held open across the rename, the file being replaced is not freed by it; whoever closes
+  // `replaced` frees it (its pages: 0.2-0.4 s per GiB on the benchmark machine).
+  replaced = ::open(target_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (::rename(temporary_.c_str(), target_.c_str()) != 0) {
     std::string why = "cannot rename onto " + target_.string() + ": " + std::strerror(errno);
+    if (replaced >= 0) ::close(replaced);
+    replaced = -1;
     ::unlink(temporary_.c_str());
     discarded_ = true;
     return why;

@@ -43,8 +43,9 @@ public:
   int write(std::string_view bytes) override;
   std::string failure() const override;
 
-  // Game thread. Renames the temporary file onto the target: "" on success, else why not.
-  std::string commit();
+  // Game thread. Renames the temporary file onto the target: "" on success, else why not. A
+  // file it replaced is left open in `replaced` (else -1), for the caller to close off the frame.
+  std::string commit(int& replaced);
   // Any thread. Closes and removes the temporary file; later writes fail harmlessly.
   void discard();
 
@@ -58,6 +59,9 @@ private:
   std::filesystem::path target_;
   std::filesystem::path temporary_;
   int fd_ = -1;
+  std::uint64_t written_ = 0;    // bytes in the temporary file
+  std::uint64_t unflushed_ = 0;  // of which not yet handed to writeback
+  static constexpr std::uint64_t writeback_step = 8u << 20;
   bool discarded_ = false;
   std::string failure_;
 };

@@ -281,30 +281,32 @@ TEST_CASE("delivered bodies go back to the backend to be freed, once per dispatc
   Options options;
   options.progress_events = false;  // final events only, to count them simply
   Fixture f(options);
+  const std::string one(1000, '1'), two(1000, '2');  // bigger than a string's inline buffer
   const RequestId first = f.http->http_get("http://example.test/");
   const RequestId second = f.http->http_get("http://example.test/");
   CHECK(f.frame().empty());
   CHECK(f.script->releases() == 0);  // nothing delivered, nothing to free
-  f.script->respond(first, 200, "one");
-  f.script->respond(second, 200, "two");
+  f.script->respond(first, 200, one);
+  f.script->respond(second, 200, two);
   std::vector<std::string> bodies;
   f.http->dispatch([&](const AsyncLoad& e) { bodies.emplace_back(e.result()); });
-  CHECK(bodies == std::vector<std::string>{"one", "two"});  // intact while the handler ran
+  CHECK(bodies == std::vector<std::string>{one, two});  // intact while the handler ran
   CHECK(f.script->releases() == 1);
+  CHECK(f.script->released_bytes() >= 2000);  // both bodies went back, not only the headers
 
   // A throwing handler's frame hands nothing over; what it delivered goes with the next frame.
   const RequestId third = f.http->http_get("http://example.test/");
   const RequestId fourth = f.http->http_get("http://example.test/");
-  f.script->respond(third, 200, "three");
-  f.script->respond(fourth, 200, "four");
   const RequestId fifth = f.http->http_get("http://example.test/");
-  f.script->respond(fifth, 200, "five");
+  for (RequestId id : {third, fourth, fifth}) f.script->respond(id, 200, one);
   CHECK_THROWS(f.http->dispatch([&](const AsyncLoad& e) {
     if (e.id() == fourth) throw std::runtime_error("game bug");
   }));
   CHECK(f.script->releases() == 1);
-  CHECK(f.frame().size() == 1);  // "five"; "three" was delivered before the throw
+  CHECK(f.frame().size() == 1);  // the fifth; the third was delivered before the throw
   CHECK(f.script->releases() == 2);
+  CHECK(f.script->released_bytes() >= 4000);  // the third's body and the fifth's
+  CHECK(f.script->released_bytes() < 5000);   // the fourth's went with the exception
 }
 
 TEST_CASE("refused calls return -1, say why and queue nothing") {
@@ -469,6 +471,21 @@ TEST_CASE("http_get_file") {
     CHECK(events[1].result() == target.string());
     CHECK(read_file(target) == std::string("\0\1\2abc", 6));
     CHECK(dir.entries() == std::vector<std::string>{"a", "b", "save.bin"});
+  }
+  SUBCASE("a file replaced by a download goes to the backend to be closed, and is closed") {
+    fs::create_directories(target.parent_path());
+    write_file(target, "old save");
+    const auto open_files = [] { return std::distance(fs::directory_iterator("/proc/self/fd"), {}); };
+    const auto files_before = open_files();
+    const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
+    f.script->respond(id, 200, "new save");
+    const std::size_t releases_before = f.script->releases();
+    f.http->dispatch([&](const AsyncLoad&) {
+      CHECK(open_files() == files_before + 1);  // the old file, held until the frame is over
+    });
+    CHECK(f.script->releases() == releases_before + 1);
+    CHECK(read_file(target) == "new save");
+    CHECK(open_files() == files_before);
   }
   SUBCASE("an empty 200 makes an empty file") {
     const RequestId id = f.http->http_get_file("http://example.test/file", target.string());

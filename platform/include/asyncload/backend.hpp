@@ -111,6 +111,7 @@ public:
 class Spent {
 public:
   virtual ~Spent() = default;
+  std::size_t bytes = 0;  // the bodies' share of it: what freeing it gives back, at least
 };
 
 struct BackendSettings {

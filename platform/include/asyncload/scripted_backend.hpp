@@ -39,7 +39,10 @@ public:
     cancelled_.push_back(id);
     running_.erase(id);
   }
-  void release(std::unique_ptr<Spent> /*spent*/) override { ++releases_; }  // freed here, counted
+  void release(std::unique_ptr<Spent> spent) override {  // freed here, counted
+    ++releases_;
+    released_bytes_ += spent->bytes;
+  }
 
   // ---- the script ----
   bool running(RequestId id) const { return running_.count(id) != 0; }
@@ -48,6 +51,7 @@ public:
   const std::vector<RequestId>& cancelled() const { return cancelled_; }
   const BackendSettings& settings() const { return settings_; }
   std::size_t releases() const { return releases_; }  // release() calls so far
+  std::size_t released_bytes() const { return released_bytes_; }  // their Spent::bytes
 
   // Writes body bytes as a real backend would and reports progress.
   int receive(RequestId id, std::string_view bytes, long http_status = 200, std::int64_t content_length = -1) {
@@ -109,6 +113,7 @@ private:
   std::vector<RequestId> started_;
   std::vector<RequestId> cancelled_;
   std::size_t releases_ = 0;
+  std::size_t released_bytes_ = 0;
 };
 
 }  // namespace asyncload
