@@ -232,7 +232,6 @@ int frame_stalls(const bench::Args& args) {
   FrameClock clock(fps, "wait");
   struct Frame {
     double work_us;
-    double cpu_us;  // of which the game thread was running (thread CPU time)
     std::int64_t events;
     long blocked, preempted;  // the game thread's voluntary / involuntary switches in the frame
   };
@@ -247,17 +246,15 @@ int frame_stalls(const bench::Args& args) {
   RequestId big = -1;
   const auto start = Clock::now();
   while (!big_done || small_good + bad < small_count) {
-    Frame frame{0, 0, 0, 0, 0};
+    Frame frame{0, 0, 0, 0};
     const auto [voluntary0, involuntary0] = thread_switches();
-    const double cpu0 = thread_cpu_us();
     const auto t0 = Clock::now();
     if (big < 0) big = out.empty() ? http.http_get(big_url) : http.http_get_file(big_url, out);
     for (std::int64_t k = 0; k < small_per_frame && small_issued < small_count; ++k, ++small_issued)
       if (http.http_get(small_url) < 0) return bench::emit({{"case", "stalls"}}, false, http.last_error());
-    double handler_us = 0, handler_cpu_us = 0;
+    double handler_us = 0;
     http.dispatch([&](const AsyncLoad& e) {
       const auto h0 = Clock::now();
-      const double hc0 = thread_cpu_us();
       ++frame.events;
       if (e.status() != 1) {
         if (e.id() == big) {
@@ -271,11 +268,9 @@ int frame_stalls(const bench::Args& args) {
           fail(e);
         }
       }
-      handler_cpu_us += thread_cpu_us() - hc0;
       handler_us += bench::micros_between(h0, Clock::now());
     });
     frame.work_us = bench::micros_between(t0, Clock::now()) - handler_us;
-    frame.cpu_us = thread_cpu_us() - cpu0 - handler_cpu_us;
     const auto [voluntary1, involuntary1] = thread_switches();
     frame.blocked = voluntary1 - voluntary0;
     frame.preempted = involuntary1 - involuntary0;
@@ -286,21 +281,18 @@ int frame_stalls(const bench::Args& args) {
 
   if (const std::string path = args.text("frames-out"); !path.empty()) {  // one line per frame
     std::ofstream csv(path);
-    csv << "frame,events,work_us,cpu_us,blocked,preempted\n";
+    csv << "frame,events,work_us,blocked,preempted\n";
     for (std::size_t f = 0; f < frames.size(); ++f)
-      csv << f << ',' << frames[f].events << ',' << frames[f].work_us << ',' << frames[f].cpu_us << ','
-          << frames[f].blocked << ','
+      csv << f << ',' << frames[f].events << ',' << frames[f].work_us << ',' << frames[f].blocked << ','
           << frames[f].preempted << '\n';
   }
   std::vector<double> all, clean;  // clean: frames the thread ran through without a switch
-  double cpu_max = 0;               // the most CPU time a frame's work took
   std::size_t slowest = 0, over_1ms = 0, over_1ms_switched = 0;
   double after_frame0 = 0;
   for (std::size_t f = 0; f < frames.size(); ++f) {
     const Frame& frame = frames[f];
     const bool switched = frame.blocked + frame.preempted > 0;
     all.push_back(frame.work_us);
-    cpu_max = std::max(cpu_max, frame.cpu_us);
     if (!switched) clean.push_back(frame.work_us);
     if (frame.work_us > 1000) {
       ++over_1ms;
@@ -317,8 +309,7 @@ int frame_stalls(const bench::Args& args) {
                       {"clean_frames", clean.size()}, {"frames_over_1ms", over_1ms},
                       {"frames_over_1ms_switched", over_1ms_switched}, {"slowest_frame", slowest},
                       {"slowest_events", worst.events}, {"slowest_blocked", worst.blocked},
-                      {"slowest_preempted", worst.preempted}, {"slowest_cpu_us", worst.cpu_us},
-                      {"cpu_max_us", cpu_max}, {"big", out.empty() ? "memory" : "file"}},
+                      {"slowest_preempted", worst.preempted}, {"big", out.empty() ? "memory" : "file"}},
                      bad == 0, problem);
 }
 

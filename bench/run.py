@@ -491,14 +491,12 @@ class Bench:
                         f" | {max(r.result['max_after_frame0_us'] for r in rs):,.0f} µs"
                         f" | {max(r.result['clean_max_us'] for r in rs):,.0f} µs"
                         f" | {sum(r.result['frames_over_1ms'] for r in rs)} ({sum(r.result['frames_over_1ms_switched'] for r in rs)})"
-                        f" | {max(r.result['cpu_max_us'] for r in rs):,.0f} µs"
                         f" | frame {worst['slowest_frame']}: {worst['slowest_events']} events, "
                         f"{worst['slowest_blocked']} blocked / {worst['slowest_preempted']} preempted |")
         self.sections.append((f"Frame stalls: a 60 fps loop while {size / MIB:,.0f} MiB and {self.stall_small:,} small GETs run",
                               "| download | frames (median) | p50 | p99 (median of runs) | max | max after frame 0 "
-                              "| max of clean frames | frames over 1 ms (of which switched out) | most CPU time in a frame "
-                              "| the slowest frame |\n"
-                              "|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows),
+                              "| max of clean frames | frames over 1 ms (of which switched out) | the slowest frame |\n"
+                              "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows),
                               "Per frame: the wall time spent in `http_*` calls and `dispatch()`, the handler's own time "
                               "subtracted; max and counts over every run. The game issues 20 small GETs per frame until "
                               "1,000 are out, and the big download at frame 0. A frame is \"switched out\" when the game "
@@ -508,9 +506,7 @@ class Bench:
                               "fault waiting on I/O). \"Clean\" frames ran through without a switch: their time is "
                               "asyncload's work alone. Frame 0 makes the process's first `http_*` calls, whose code is "
                               "paged in then: a one-time cost of up to ~1 ms here (~85,000 instructions, the rest "
-                              "first-touch page faults, slow in this VM). \"Most CPU time in a frame\": the game "
-                              "thread's own CPU time (`CLOCK_THREAD_CPUTIME_ID`) for its `http_*` and `dispatch()` work, "
-                              "whatever the wall clock says. \"Over an existing file\": the target already holds a "
+                              "first-touch page faults, slow in this VM). \"Over an existing file\": the target already holds a "
                               "file of the same size, written back to disk, as when a game downloads an update over its "
                               "previous version."))
         for name, _, _ in tools:
