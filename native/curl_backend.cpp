@@ -484,9 +484,6 @@ private:
     set(CURLOPT_PROTOCOLS_STR, "http,https");
     set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     set(CURLOPT_NOSIGNAL, 1L);
-    // The curl tool's receive buffer: with libcurl's default 16 KiB a 1 GiB download over
-    // loopback ran at 0.56-0.59x of the same program with 100 KiB (docs/benchmarks.md).
-    set(CURLOPT_BUFFERSIZE, 100L * 1024);
     set(CURLOPT_SHARE, cookies_);
     set(CURLOPT_COOKIEFILE, "");  // the cookie engine on, starting empty
     // Lets curl_easy_cleanup/remove_handle detach a resolver thread stuck in getaddrinfo()
