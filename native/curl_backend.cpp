@@ -340,37 +340,23 @@ public:
     return caps;
   }
 
-  void start(Transfer transfer) override {
-    bool wake = false;
-    {
-      std::lock_guard lock(queue_mutex_);
-      pending_starts_.push_back(std::move(transfer));
-      wake = !std::exchange(wake_pending_, true);
-    }
-    if (wake) curl_multi_wakeup(multi_);
-  }
-
-  void cancel(RequestId id) override {
-    bool wake = false;
-    {
-      std::lock_guard lock(queue_mutex_);
-      pending_cancels_.push_back(id);
-      wake = !std::exchange(wake_pending_, true);
-    }
-    if (wake) curl_multi_wakeup(multi_);
-  }
-
-  void release(std::unique_ptr<Spent> spent) override {
-    bool wake = false;
-    {
-      std::lock_guard lock(queue_mutex_);
-      pending_releases_.push_back(std::move(spent));
-      wake = !std::exchange(wake_pending_, true);
-    }
-    if (wake) curl_multi_wakeup(multi_);
-  }
+  void start(Transfer transfer) override { queue_command(pending_starts_, std::move(transfer)); }
+  void cancel(RequestId id) override { queue_command(pending_cancels_, id); }
+  void release(std::unique_ptr<Spent> spent) override { queue_command(pending_releases_, std::move(spent)); }
 
 private:
+  // Game thread: appends a command for the I/O thread and wakes it, once per burst.
+  template <class Command>
+  void queue_command(std::vector<Command>& queue, Command command) {
+    bool wake = false;
+    {
+      std::lock_guard lock(queue_mutex_);
+      queue.push_back(std::move(command));
+      wake = !std::exchange(wake_pending_, true);
+    }
+    if (wake) curl_multi_wakeup(multi_);
+  }
+
   // --- I/O thread ------------------------------------------------------------------------
 
   void run() {

@@ -72,7 +72,7 @@ void FileSink::begin(long, std::int64_t) {
   // A new response replaces anything an earlier one wrote.
   std::lock_guard lock(mutex_);
   if (fd_ >= 0 && ::ftruncate(fd_, 0) == 0) ::lseek(fd_, 0, SEEK_SET);
-  written_ = unflushed_ = 0;
+  written_ = written_back_ = 0;
   std::error_code ec;  // an error reads as "nothing to replace": writeback is only an optimisation
   replacing_ = std::filesystem::exists(target_, ec);
 }
@@ -98,17 +98,16 @@ int FileSink::write(std::string_view bytes) {
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
     written_ += static_cast<std::uint64_t>(n);
-    unflushed_ += static_cast<std::uint64_t>(n);
   }
 #if defined(__linux__)
   // Starts writing back what came in so far, here on the backend's thread. Otherwise the rename
   // in commit() would, on the game thread: ext4 flushes a file renamed over another one
   // (auto_da_alloc), 0.14 s for 1 GiB of dirty pages on the benchmark machine. Only then: the
   // writeback slows the download itself, and a rename onto a new name flushes nothing.
-  if (replacing_ && unflushed_ >= writeback_step) {
-    ::sync_file_range(fd_, static_cast<off_t>(written_ - unflushed_), static_cast<off_t>(unflushed_),
+  if (replacing_ && written_ - written_back_ >= writeback_step) {
+    ::sync_file_range(fd_, static_cast<off_t>(written_back_), static_cast<off_t>(written_ - written_back_),
                       SYNC_FILE_RANGE_WRITE);
-    unflushed_ = 0;
+    written_back_ = written_;
   }
 #endif
   return status::complete;

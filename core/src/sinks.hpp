@@ -59,8 +59,8 @@ private:
   std::filesystem::path target_;
   std::filesystem::path temporary_;
   int fd_ = -1;
-  std::uint64_t written_ = 0;    // bytes in the temporary file
-  std::uint64_t unflushed_ = 0;  // of which not yet handed to writeback
+  std::uint64_t written_ = 0;       // bytes in the temporary file
+  std::uint64_t written_back_ = 0;  // of which handed to writeback (Linux)
   bool replacing_ = false;       // the target existed when the body began
   static constexpr std::uint64_t writeback_step = 8u << 20;
   bool discarded_ = false;
