@@ -1,7 +1,8 @@
 // Fuzzes parse_command_line, the asyncload tool's argument parser: the input is argv (without
 // argv[0]) as NUL-separated arguments. Properties: no exception escapes, a usage error is one
-// printable line, and a parsed command is consistent with its verb.
+// printable line (printable() leaves it as it is), and a parsed command is consistent with its verb.
 #include "asyncload/command_line.hpp"
+#include "asyncload/printable.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -39,6 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     require(std::none_of(error->message.begin(), error->message.end(),
                          [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }),
             "a usage error is one printable line");
+    require(printable(error->message) == error->message,
+            "a usage error needs no escaping (no C1, bidi controls or invalid UTF-8 either)");
     return 0;
   }
   const Command& command = std::get<Command>(result);
@@ -54,6 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     case Verb::demo:
     case Verb::serve: require(command.urls.empty(), "no URL"); break;
   }
+  require(!command.file_root || !command.file_root->empty(), "--file-root names a directory");
+  if (command.verb == Verb::serve) require(!command.max_body_bytes && !command.file_root, "serve takes no common option");
   if (command.verb != Verb::request) require(command.headers.empty() && !command.data_file, "-H and --data only for request");
   return 0;
 }

@@ -1,5 +1,6 @@
 // command_line.cpp — parse_command_line(): pure, allocation-only, never throws out.
 #include "command_line.hpp"
+#include "printable.hpp"
 
 #include <array>
 #include <charconv>
@@ -36,10 +37,15 @@ common options (every command but serve):
   --connect-timeout MS  connect timeout (default 60000; 0 = off)
   --stall-timeout MS    fail with status -2 after MS without a byte (default 0 = off)
   --timeout MS          fail with status -2 after MS in total (default 0 = off)
+  --max-body BYTES      fail with status -5 when a body held in memory grows past BYTES
+                        (Options::max_body_bytes; default: the library's; 0 = no limit)
+  --file-root DIR       confine get-file targets under DIR: a relative PATH lands under it,
+                        one that escapes it is refused (Options::file_root)
 request options:
   -H, --header 'Name: value'  add a request header (split at the first ':'), repeatable
   --data TEXT                 request body
-  --data-file FILE            request body read from FILE (binary)
+  --data-file FILE            request body read from FILE (binary); a FILE that cannot be
+                              read (missing, a directory) is a usage error: nothing is sent
 serve options:
   --port N              port to listen on (default 0: a free one, printed)
   --docroot DIR         files served under /static/ (default: the web build beside this
@@ -50,6 +56,8 @@ Options may also be written --name=VALUE; `--` ends the options.
 exit status: 0 every request completed (status 0, whatever its HTTP code; the demo: every
 event arrived as expected), 1 a request failed (status < 0) or was refused (its reason is
 printed on stderr and no event is emitted), 2 usage error.
+Everything printed outside the NDJSON (messages, reasons, progress labels) is escaped: control
+characters and invalid UTF-8 show as \n, \t, \xNN or \uNNNN, so a message is always one line.
 )";
 
 enum class Opt {
@@ -58,6 +66,8 @@ enum class Opt {
   connect_timeout,
   stall_timeout,
   timeout,
+  max_body,
+  file_root,
   header,
   data,
   data_file,
@@ -71,12 +81,14 @@ struct OptSpec {
   bool takes_value;
 };
 
-constexpr std::array<OptSpec, 11> option_table{{
+constexpr std::array<OptSpec, 13> option_table{{
     {"--fps", Opt::fps, true},
     {"--no-progress", Opt::no_progress, false},
     {"--connect-timeout", Opt::connect_timeout, true},
     {"--stall-timeout", Opt::stall_timeout, true},
     {"--timeout", Opt::timeout, true},
+    {"--max-body", Opt::max_body, true},
+    {"--file-root", Opt::file_root, true},
     {"-H", Opt::header, true},
     {"--header", Opt::header, true},
     {"--data", Opt::data, true},
@@ -91,25 +103,9 @@ const OptSpec* find_option(std::string_view name) {
   return nullptr;
 }
 
-// The argument as it appears in a usage error, which is one line: control characters are
-// escaped (\n, \xNN), so an argument holding a newline cannot split or forge the message.
-std::string quoted(std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "'";
-  for (unsigned char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '\'';
-  return out;
-}
+// The argument as it appears in a usage error, which is one line: printable() escapes control
+// characters and invalid UTF-8, so an argument holding a newline cannot split or forge it.
+std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
 
 // A non-negative decimal integer in [lo, hi], nothing else (no sign, no spaces, no suffix).
 std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t lo, std::int64_t hi) {
@@ -244,6 +240,21 @@ ParseResult parse(std::span<const std::string> args) {
         break;
       case Opt::timeout:
         if (auto err = timeout(cmd.total_timeout)) return *err;
+        common_seen.push_back(spec->name);
+        break;
+      case Opt::max_body: {
+        auto bytes = parse_integer(value, 0, max_body_limit);
+        if (!bytes)
+          return UsageError{"--max-body: " + quoted(value) + " is not a number of bytes (0-" +
+                            std::to_string(max_body_limit) + ")"};
+        cmd.max_body_bytes = static_cast<std::size_t>(*bytes);
+        common_seen.push_back(spec->name);
+        break;
+      }
+      case Opt::file_root:
+        if (value.empty()) return UsageError{"--file-root: give a directory"};
+        if (cmd.file_root) return UsageError{"--file-root: give it once"};
+        cmd.file_root = std::string(value);
         common_seen.push_back(spec->name);
         break;
       case Opt::header: {

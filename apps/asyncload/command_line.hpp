@@ -6,7 +6,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,6 +44,8 @@ struct Command {
   std::optional<std::chrono::milliseconds> connect_timeout;  // --connect-timeout MS
   std::optional<std::chrono::milliseconds> stall_timeout;    // --stall-timeout MS
   std::optional<std::chrono::milliseconds> total_timeout;    // --timeout MS
+  std::optional<std::size_t> max_body_bytes;                 // --max-body BYTES
+  std::optional<std::string> file_root;                      // --file-root DIR
 
   // serve
   std::uint16_t port = 0;  // --port N; 0 = a free port chosen by the OS
@@ -64,5 +68,6 @@ std::string_view usage_text();
 // Limits the parser enforces, exposed for tests.
 inline constexpr int max_fps = 1000;
 inline constexpr std::int64_t max_timeout_ms = 24LL * 60 * 60 * 1000;  // a day
+inline constexpr std::int64_t max_body_limit = std::numeric_limits<std::int64_t>::max();
 
 }  // namespace asyncload::cli

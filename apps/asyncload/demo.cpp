@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "event_output.hpp"
 #include "game_loop.hpp"
+#include "printable.hpp"
 #include "progress_bar.hpp"
 
 #include "testserver/test_server.hpp"
@@ -79,7 +80,7 @@ std::string preview(std::string_view result) {
   if (result.empty()) return "";
   if (!is_valid_utf8(result)) return "  <binary>";
   std::string head = printable_head(result, 40);
-  for (char& c : head)
+  for (char& c : head)  // line breaks as spaces; any other control is escaped when printed
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   return "  \"" + head + (head.size() < result.size() ? "…\"" : "\"");
 }
@@ -166,23 +167,23 @@ int run_demo(const Command& command) {
       else
         r.id = http.http_get(url);
       if (r.id < 0) {
-        std::fprintf(stderr, "asyncload demo: %s refused: %s\n", url.c_str(),
-                     http.last_error().c_str());
+        print_line(stderr, "asyncload demo: %s refused: %s", url.c_str(),
+                   http.last_error().c_str());
         refused_any = true;
       } else {
         bar.add(r.id, r.verb + " " + r.target);
       }
     }
-    std::fprintf(stderr,
-                 "asyncload demo: loopback test server at %s, backend %s, game loop at %d fps.\n"
-                 "%zu requests fire at frame 0; each async_load event is one JSON line on stdout\n"
-                 "(results over %zu bytes shortened to result_bytes + result_head). Expect:\n",
-                 base.c_str(), http.capabilities().backend.c_str(), command.fps, requests.size(),
-                 short_result_limit);
+    print_line(stderr, "asyncload demo: loopback test server at %s, backend %s, game loop at %d fps.",
+               base.c_str(), http.capabilities().backend.c_str(), command.fps);
+    print_line(stderr,
+               "%zu requests fire at frame 0; each async_load event is one JSON line on stdout",
+               requests.size());
+    print_line(stderr, "(results over %zu bytes shortened to result_bytes + result_head). Expect:",
+               short_result_limit);
     for (const auto& r : requests)
-      std::fprintf(stderr, "  #%lld %-4s %-44s %s\n", static_cast<long long>(r.id), r.verb.c_str(),
-                   r.target.c_str(), r.what.c_str());
-    std::fflush(stderr);
+      print_line(stderr, "  #%lld %-4s %-44s %s", static_cast<long long>(r.id), r.verb.c_str(),
+                 r.target.c_str(), r.what.c_str());
   };
 
   auto find = [&](RequestId id) -> DemoRequest* {
@@ -215,12 +216,12 @@ int run_demo(const Command& command) {
   });
   bar.clear();
   if (!finished) {
-    std::fprintf(stderr, "asyncload demo: interrupted\n");
+    print_line(stderr, "asyncload demo: interrupted");
     return exit_interrupted;
   }
 
   bool all_as_expected = !refused_any && stdout_ok;
-  std::fprintf(stderr, "summary:\n");
+  print_line(stderr, "summary:");
   for (const auto& r : requests) {
     if (r.id < 0) continue;
     std::string line = "  #" + std::to_string(r.id) + " " + r.verb + " " + r.target + " → ";
@@ -249,11 +250,10 @@ int run_demo(const Command& command) {
     }
     line += problem.empty() ? "  ok" : "  UNEXPECTED: " + problem;
     all_as_expected = all_as_expected && problem.empty();
-    std::fprintf(stderr, "%s\n", line.c_str());
+    print_line(stderr, "%s", line.c_str());  // e.error() and the preview come from the server
   }
-  std::fprintf(
-      stderr, "%s\n",
-      all_as_expected ? "every event arrived as expected." : "some events were not as expected.");
+  print_line(stderr, "%s",
+             all_as_expected ? "every event arrived as expected." : "some events were not as expected.");
   return all_as_expected ? exit_ok : exit_failed;
 }
 

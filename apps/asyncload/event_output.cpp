@@ -1,5 +1,6 @@
 // event_output.cpp — NDJSON lines for async_load maps.
 #include "event_output.hpp"
+#include "printable.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -7,32 +8,6 @@
 
 namespace asyncload::cli {
 namespace {
-
-// Length of the well-formed UTF-8 sequence starting at bytes[i] (RFC 3629: no overlongs, no
-// surrogates, nothing above U+10FFFF), or 0 when it is not one.
-std::size_t utf8_sequence(std::string_view bytes, std::size_t i) {
-  auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
-  const unsigned char b0 = at(i);
-  const std::size_t left = bytes.size() - i;
-  auto cont = [&](std::size_t k) { return (at(i + k) & 0xC0) == 0x80; };
-  if (b0 < 0x80) return 1;
-  if (b0 >= 0xC2 && b0 <= 0xDF) return left >= 2 && cont(1) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (left < 3 || !cont(1) || !cont(2)) return 0;
-    const unsigned char b1 = at(i + 1);
-    if (b0 == 0xE0 && b1 < 0xA0) return 0;  // overlong
-    if (b0 == 0xED && b1 > 0x9F) return 0;  // surrogate
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
-    const unsigned char b1 = at(i + 1);
-    if (b0 == 0xF0 && b1 < 0x90) return 0;  // overlong
-    if (b0 == 0xF4 && b1 > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 // Any other string (a header value in Latin-1, say) must still make valid JSON: invalid bytes
 // become U+FFFD. Values that are valid already are copied as they are.
@@ -42,7 +17,7 @@ boost::json::value sanitized(const boost::json::value& value);
 
 bool is_valid_utf8(std::string_view bytes) {
   for (std::size_t i = 0; i < bytes.size();) {
-    const std::size_t n = utf8_sequence(bytes, i);
+    const std::size_t n = utf8_sequence_length(bytes, i);
     if (n == 0) return false;
     i += n;
   }
@@ -79,7 +54,7 @@ std::string base64_encode(std::string_view bytes) {
 std::string printable_head(std::string_view bytes, std::size_t max_bytes) {
   std::string out;
   for (std::size_t i = 0; i < bytes.size() && i < max_bytes;) {
-    const std::size_t n = utf8_sequence(bytes, i);
+    const std::size_t n = utf8_sequence_length(bytes, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD
       ++i;

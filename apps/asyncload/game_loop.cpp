@@ -54,6 +54,8 @@ Options make_options(const Command& command) {
   if (command.stall_timeout) options.stall_timeout = *command.stall_timeout;
   if (command.total_timeout) options.total_timeout = *command.total_timeout;
   options.progress_events = command.progress_events;
+  if (command.max_body_bytes) options.max_body_bytes = *command.max_body_bytes;
+  if (command.file_root) options.file_root = *command.file_root;
   return options;
 }
 

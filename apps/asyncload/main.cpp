@@ -1,6 +1,7 @@
 // main.cpp — `asyncload`: GameMaker-style async HTTP from the command line. See --help.
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "printable.hpp"
 
 #include <cstdio>
 #include <exception>
@@ -13,8 +14,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   const ParseResult parsed = parse_command_line(args);
   if (const auto* error = std::get_if<UsageError>(&parsed)) {
-    std::fprintf(stderr, "asyncload: %s\n\n%.*s", error->message.c_str(),
-                 static_cast<int>(usage_text().size()), usage_text().data());
+    print_line(stderr, "asyncload: %s", error->message.c_str());
+    std::fprintf(stderr, "\n%.*s", static_cast<int>(usage_text().size()), usage_text().data());
     return exit_usage;
   }
   const Command& command = std::get<Command>(parsed);
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
         return run_requests(command);
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "asyncload: %s\n", e.what());
+    print_line(stderr, "asyncload: %s", e.what());
     return exit_failed;
   }
 }

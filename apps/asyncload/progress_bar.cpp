@@ -1,5 +1,6 @@
 // progress_bar.cpp — ANSI redraw of a few stderr lines.
 #include "progress_bar.hpp"
+#include "printable.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -27,7 +28,7 @@ void put(const std::string& text) {
   std::fflush(stderr);
 }
 
-// Cut to `width` columns, counting UTF-8 lead bytes only (the labels are URLs: mostly ASCII).
+// Cut to `width` columns, counting UTF-8 lead bytes only (the labels are printable() URLs).
 std::string fit(const std::string& line, std::size_t width) {
   std::size_t columns = 0;
   for (std::size_t i = 0; i < line.size(); ++i) {
@@ -58,9 +59,9 @@ ProgressBar::ProgressBar(bool enabled)
 
 ProgressBar::~ProgressBar() { clear(); }
 
-void ProgressBar::add(std::int64_t id, std::string label) {
+void ProgressBar::add(std::int64_t id, std::string_view label) {
   if (!enabled_) return;
-  rows_[id].label = std::move(label);
+  rows_[id].label = printable(label);  // a URL with ESC or a newline must not drive the terminal
   dirty_ = true;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace asyncload::cli {
 
@@ -20,7 +21,7 @@ class ProgressBar {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   bool enabled() const { return enabled_; }
-  void add(std::int64_t id, std::string label);
+  void add(std::int64_t id, std::string_view label);  // shown escaped (printable())
   void progress(std::int64_t id, std::int64_t bytes, std::int64_t total);
   void done(std::int64_t id);
 

@@ -1,8 +1,10 @@
 // requests.cpp — `asyncload get | get-file | post | request`: fire at frame 0, print every
-// async_load, exit 0 when all completed, 1 when any failed or was refused.
+// async_load, exit 0 when all completed, 1 when any failed or was refused, 2 when the
+// --data-file cannot be read (nothing is sent then).
 #include "commands.hpp"
 #include "event_output.hpp"
 #include "game_loop.hpp"
+#include "printable.hpp"
 #include "progress_bar.hpp"
 
 #include <asyncload/asyncload.hpp>
@@ -12,20 +14,31 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <memory>
 #include <optional>
-#include <sstream>
+#include <string>
 
 namespace asyncload::cli {
 namespace {
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return std::move(bytes).str();
+// The whole of `path`, binary, or nothing with `why` set. A directory, a missing or an
+// unreadable file end here, before any request is sent (an empty body would go out otherwise).
+std::optional<std::string> read_body_file(const std::string& path, std::string& why) {
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (!file) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string bytes;
+  char chunk[64 * 1024];
+  while (const std::size_t n = std::fread(chunk, 1, sizeof chunk, file.get()))
+    bytes.append(chunk, n);
+  if (std::ferror(file.get())) {  // reading a directory fails here, with EISDIR
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  return bytes;
 }
 
 }  // namespace
@@ -35,12 +48,12 @@ int run_requests(const Command& command) {
 
   std::string body = command.body;
   if (command.data_file) {
-    errno = 0;
-    auto bytes = read_file(*command.data_file);
+    std::string why;
+    auto bytes = read_body_file(*command.data_file, why);
     if (!bytes) {
-      std::fprintf(stderr, "asyncload: cannot read --data-file %s: %s\n",
-                   command.data_file->c_str(), errno ? std::strerror(errno) : "read error");
-      return exit_failed;
+      print_line(stderr, "asyncload: --data-file '%s' cannot be read: %s",
+                 command.data_file->c_str(), why.c_str());
+      return exit_usage;
     }
     body = std::move(*bytes);
   }
@@ -52,7 +65,7 @@ int run_requests(const Command& command) {
 
   auto fire = [&](RequestId id, const std::string& label) {
     if (id < 0) {
-      std::fprintf(stderr, "asyncload: %s: %s\n", label.c_str(), http.last_error().c_str());
+      print_line(stderr, "asyncload: %s: %s", label.c_str(), http.last_error().c_str());
       failed = true;
     } else {
       bar.add(id, label);
@@ -97,8 +110,7 @@ int run_requests(const Command& command) {
   });
   bar.clear();
   if (!finished) {
-    std::fprintf(stderr, "asyncload: interrupted with %zu request(s) in flight\n",
-                 http.in_flight());
+    print_line(stderr, "asyncload: interrupted with %zu request(s) in flight", http.in_flight());
     return exit_interrupted;
   }
   if (!stdout_ok) return exit_failed;

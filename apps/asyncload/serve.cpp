@@ -7,6 +7,7 @@
 // <base>/static/examples/demo.html (printed on stderr when DIR holds it). A page that reports to
 // /done?code=N (the demo does when it finishes) has its code and log printed on stderr.
 #include "commands.hpp"
+#include "printable.hpp"
 
 #include "testserver/test_server.hpp"
 
@@ -43,8 +44,8 @@ int run_serve(const Command& command) {
   if (command.docroot) {
     std::error_code ec;
     if (!fs::is_directory(*command.docroot, ec)) {
-      std::fprintf(stderr, "asyncload serve: --docroot %s is not a directory\n",
-                   command.docroot->c_str());
+      print_line(stderr, "asyncload serve: --docroot '%s' is not a directory",
+                 command.docroot->c_str());
       return exit_usage;
     }
     docroot = fs::absolute(*command.docroot, ec);
@@ -64,11 +65,12 @@ int run_serve(const Command& command) {
   options.port = command.port;
   if (docroot) options.docroot = docroot->string();
   options.on_done = [](int code, std::string log) {
+    // The log comes from the page: one "  | " line per log line, each one printable().
     std::string text = "asyncload serve: a page reported /done?code=" + std::to_string(code) +
                        (log.empty() ? "\n" : ", its log:\n");
     for (std::size_t start = 0; start < log.size();) {
       const auto end = std::min(log.find('\n', start), log.size());
-      text += "  | " + log.substr(start, end - start) + "\n";
+      text += "  | " + printable(std::string_view(log).substr(start, end - start)) + "\n";
       start = end + 1;
     }
     std::fputs(text.c_str(), stderr);
@@ -76,29 +78,27 @@ int run_serve(const Command& command) {
   };
   testserver::TestServer server(options);
 
-  std::printf("%s\n", server.base_url().c_str());
-  std::fflush(stdout);
-  std::fprintf(stderr, "asyncload serve: test endpoints at %s/ (index there); Ctrl-C stops.\n",
-               server.base_url().c_str());
+  print_line(stdout, "%s", server.base_url().c_str());
+  print_line(stderr, "asyncload serve: test endpoints at %s/ (index there); Ctrl-C stops.",
+             server.base_url().c_str());
   if (docroot) {
     std::error_code ec;
-    std::fprintf(stderr, "asyncload serve: %s served under %s/static/\n", docroot->c_str(),
-                 server.base_url().c_str());
+    print_line(stderr, "asyncload serve: %s served under %s/static/", docroot->c_str(),
+               server.base_url().c_str());
     if (fs::is_regular_file(*docroot / "examples" / "demo.html", ec))
-      std::fprintf(stderr, "asyncload serve: the browser demo: %s/static/examples/demo.html\n",
-                   server.base_url().c_str());
+      print_line(stderr, "asyncload serve: the browser demo: %s/static/examples/demo.html",
+                 server.base_url().c_str());
   } else {
-    std::fprintf(stderr,
-                 "asyncload serve: no docroot (--docroot DIR; the web build, build/web, is used "
-                 "by default once built)\n");
+    print_line(stderr,
+               "asyncload serve: no docroot (--docroot DIR; the web build, build/web, is used "
+               "by default once built)");
   }
-  std::fflush(stderr);
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   server.stop();
-  std::fprintf(stderr, "asyncload serve: stopped (%s)\n",
-               signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  print_line(stderr, "asyncload serve: stopped (%s)",
+             signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   return exit_ok;
 }
 

@@ -2,6 +2,7 @@
 // ($ASYNCLOAD_CLI) against the in-process loopback TestServer, its NDJSON parsed line by line.
 #include "child_process.hpp"
 #include "support/game_loop.hpp"
+#include "testserver/test_server.hpp"
 
 #include <asyncload/asyncload.hpp>
 
@@ -11,6 +12,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <set>
@@ -236,6 +238,9 @@ TEST_CASE("cli: usage errors exit 2 with a message and the usage") {
   check_usage_error({"get", u, "--timeout", "-5"});
   check_usage_error({"get", u, "--connect-timeout", "99999999999999999999"});
   check_usage_error({"get", u, "--no-progress=1"});
+  check_usage_error({"get", u, "--max-body", "10M"});
+  check_usage_error({"get", u, "--max-body=-1"});
+  check_usage_error({"get-file", u, "x", "--file-root="});
   check_usage_error({"get-file", u});
   check_usage_error({"post", u});
   check_usage_error({"post", u, "a", "b"});
@@ -291,10 +296,10 @@ TEST_CASE("cli: request sends method, headers and a body") {
     CHECK(raw.exit_code == 0);
     CHECK(base64_decode(str(only_final(raw), "result_base64")) == body);
   }
-  SUBCASE("an unreadable --data-file fails with exit 1") {
+  SUBCASE("a missing --data-file is a usage error: exit 2") {
     const CliResult missing =
         run_cli({"request", "POST", url("/echo"), "--data-file", "/nonexistent/x"});
-    CHECK(missing.exit_code == 1);
+    CHECK(missing.exit_code == 2);
     CHECK(missing.out.empty());
     CHECK(missing.err.find("/nonexistent/x") != std::string::npos);
   }
@@ -448,8 +453,9 @@ TEST_CASE("cli: serve --docroot serves the folder under /static/ and announces t
   Http http;
   const RequestId file = http.http_get(base + "/static/hello.txt");
   const RequestId page = http.http_get(base + "/static/examples/demo.html");
-  // A page reporting its result: the log is printed on serve's stderr.
-  const RequestId done = http.http_post_string(base + "/done?code=3", "line one\nline two");
+  // A page reporting its result: the log is printed on serve's stderr, escaped line by line.
+  const RequestId done =
+      http.http_post_string(base + "/done?code=3", "line one\nline two\x1b[2J\xc2\x9b");
   REQUIRE(file >= 0);
   REQUIRE(page >= 0);
   REQUIRE(done >= 0);
@@ -467,7 +473,8 @@ TEST_CASE("cli: serve --docroot serves the folder under /static/ and announces t
   CHECK(r.exit_code == 0);
   CHECK(r.err.find(base + "/static/examples/demo.html") != std::string::npos);
   CHECK(r.err.find("/done?code=3") != std::string::npos);
-  CHECK(r.err.find("  | line two") != std::string::npos);
+  CHECK(r.err.find("  | line two\\x1b[2J\\u009b\n") != std::string::npos);
+  CHECK(r.err.find('\x1b') == std::string::npos);
 }
 
 TEST_CASE("cli: serve --docroot that is not a directory: exit 2") {
@@ -477,6 +484,131 @@ TEST_CASE("cli: serve --docroot that is not a directory: exit 2") {
   INFO(r.describe());
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("not a directory") != std::string::npos);
+}
+
+// --- hardening (issue 10, callers) ------------------------------------------------------------
+
+namespace {
+
+// stderr must hold none of these bytes raw: a newline would split the message (a forged log
+// line), ESC and the C1 CSI (U+009B, or a lone 0x9B byte) would drive the terminal.
+void check_no_raw_controls(const CliResult& r, std::size_t expected_lines) {
+  INFO(r.describe());
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find('\r') == std::string::npos);
+  CHECK(r.err.find('\x9b') == std::string::npos);  // also the second byte of U+009B in UTF-8
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == static_cast<long>(expected_lines));
+}
+
+}  // namespace
+
+TEST_CASE("cli: a refused URL, method or header name is printed escaped, one line each") {
+  const std::string forged = "\nasyncload: forged line\x1b[2J";
+  SUBCASE("URL") {
+    const CliResult r = run_cli({"get", "http://127.0.0.1/\x1b]0;title\x07" + forged});
+    check_no_raw_controls(r, 1);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.starts_with("asyncload: http://127.0.0.1/\\x1b]0;title\\x07\\nasyncload: forged "
+                            "line\\x1b[2J: invalid URL"));
+  }
+  SUBCASE("method") {
+    const CliResult r = run_cli({"request", "GE\x1b[31mT" + forged, url("/echo")});
+    check_no_raw_controls(r, 1);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.starts_with("asyncload: GE\\x1b[31mT\\nasyncload: forged line\\x1b[2J " +
+                            url("/echo") + ": invalid HTTP method"));
+  }
+  SUBCASE("header name with a C1 CSI, which the library's own reason leaves as it is") {
+    const CliResult r = run_cli({"request", "GET", url("/echo"), "-H", "X\xc2\x9b" "2J: v"});
+    check_no_raw_controls(r, 1);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("X\\u009b2J") != std::string::npos);
+  }
+  SUBCASE("several refusals: still one line each, and the good request runs") {
+    const CliResult r = run_cli({"get", "a\nb", "\xff\x9b" "c", url("/status/200")});
+    check_no_raw_controls(r, 2);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("asyncload: a\\nb: ") != std::string::npos);
+    CHECK(r.err.find("asyncload: \\xff\\x9bc: ") != std::string::npos);
+    CHECK(num(only_final(r), "status") == 0);
+  }
+}
+
+TEST_CASE("cli: a --data-file that cannot be read is a usage error and nothing is sent") {
+  // A server of its own, counting what reaches /done: the tool must not send anything.
+  std::atomic<int> requests_seen{0};
+  testserver::ServerOptions options;
+  options.on_done = [&](int, std::string) { ++requests_seen; };
+  testserver::TestServer server(options);
+  const std::string done = server.base_url() + "/done?code=0";
+  TempDir dir;
+
+  SUBCASE("a readable file is sent (the count works)") {
+    write_file(dir / "body.txt", "log");
+    const CliResult r = run_cli({"request", "POST", done, "--data-file", (dir / "body.txt").string()});
+    INFO(r.describe());
+    CHECK(r.exit_code == 0);
+    CHECK(requests_seen == 1);
+  }
+  SUBCASE("a directory, a missing file, a file whose read fails: exit 2, no request") {
+    // The directory's read fails with EISDIR, the missing file's open with ENOENT, and
+    // /proc/self/mem's read at offset 0 with EIO (even for root, who reads a mode-000 file).
+    for (const std::string unreadable :
+         {dir.path().string(), (dir / "missing").string(), std::string("/proc/self/mem")}) {
+      CAPTURE(unreadable);
+      const CliResult r = run_cli({"request", "POST", done, "--data-file", unreadable});
+      INFO(r.describe());
+      CHECK(r.exit_code == 2);
+      CHECK(r.out.empty());
+      CHECK(r.err.find("--data-file '" + unreadable + "' cannot be read") != std::string::npos);
+      CHECK(requests_seen == 0);
+    }
+  }
+}
+
+TEST_CASE("cli: --max-body: a larger body fails with -5, exit 1; one that fits completes") {
+  const CliResult over = run_cli({"get", "--max-body", "4096", url("/bytes/5000")});
+  INFO(over.describe());
+  CHECK(over.exit_code == 1);
+  const json::object e = only_final(over);
+  CHECK(num(e, "status") == -5);
+  CHECK(str(e, "error").find("max_body_bytes") != std::string::npos);
+
+  const CliResult fits = run_cli({"get", "--max-body=5000", url("/bytes/5000")});
+  INFO(fits.describe());
+  CHECK(fits.exit_code == 0);
+  CHECK(num(only_final(fits), "sizeDownloaded") == 5000);
+}
+
+TEST_CASE("cli: --file-root confines get-file") {
+  TempDir dir;
+  const std::filesystem::path root = dir / "root";
+  std::filesystem::create_directories(root);
+
+  SUBCASE("a relative target lands under the root") {
+    const CliResult r =
+        run_cli({"get-file", "--file-root", root.string(), url("/bytes/1000"), "saves/slot1.bin"});
+    INFO(r.describe());
+    CHECK(r.exit_code == 0);
+    const std::filesystem::path landed = std::filesystem::weakly_canonical(root / "saves/slot1.bin");
+    CHECK(str(only_final(r), "result") == landed.string());
+    CHECK(read_file(landed) == expected_bytes(0, 1000));
+    CHECK(!std::filesystem::exists("saves/slot1.bin"));  // not beside the test's working folder
+  }
+  SUBCASE("a target escaping the root is refused: exit 1, no event, no file") {
+    for (const std::string target : {std::string("../outside.bin"), (dir / "outside.bin").string()}) {
+      CAPTURE(target);
+      const CliResult r =
+          run_cli({"get-file", url("/bytes/1000"), target, "--file-root=" + root.string()});
+      INFO(r.describe());
+      CHECK(r.exit_code == 1);
+      CHECK(r.out.empty());
+      CHECK(r.err.find("outside the file root") != std::string::npos);
+      CHECK(!std::filesystem::exists(dir / "outside.bin"));
+    }
+  }
 }
 
 }  // namespace asyncload::test

@@ -82,6 +82,23 @@ TEST_CASE("parse_command_line: common options, both spellings, anywhere") {
   CHECK(parse_ok({"demo", "--fps", "1000"}).fps == 1000);
 }
 
+TEST_CASE("parse_command_line: --max-body and --file-root, for the library's Options") {
+  const Command none = parse_ok({"get", "http://a/"});
+  CHECK(!none.max_body_bytes);
+  CHECK(!none.file_root);
+
+  const Command c = parse_ok({"get-file", "--max-body", "1048576", "http://a/", "x.bin",
+                              "--file-root", "downloads"});
+  CHECK(c.max_body_bytes == std::optional<std::size_t>(1048576));
+  CHECK(c.file_root == std::optional<std::string>("downloads"));
+  CHECK(parse_ok({"get", "http://a/", "--max-body=0"}).max_body_bytes ==
+        std::optional<std::size_t>(0));
+  CHECK(parse_ok({"get", "http://a/", "--max-body=9223372036854775807"}).max_body_bytes ==
+        std::optional<std::size_t>(9223372036854775807ULL));
+  CHECK(parse_ok({"demo", "--file-root=/srv/games"}).file_root ==
+        std::optional<std::string>("/srv/games"));
+}
+
 TEST_CASE("parse_command_line: request headers and bodies") {
   const Command c = parse_ok({"request", "PUT", "http://a/", "-H", "X-A: b", "--header",
                               "X-B:\t  c: d", "--header=X-C:", "-H", "X-D:e", "--data", "x"});
@@ -111,6 +128,16 @@ TEST_CASE("parse_command_line: usage errors") {
     CHECK(parse_error({"get", "u", "--fps", bad}).find("--fps") != std::string::npos);
   for (const char* bad : {"-1", "x", "1.5", "86400001"})
     CHECK(parse_error({"get", "u", "--timeout", bad}).find("--timeout") != std::string::npos);
+  for (const char* bad : {"-1", "+1", "1k", "1.5", "1e6", " 1", "1 ", "", "0x10",
+                          "9223372036854775808", "99999999999999999999"})
+    CHECK(parse_error({"get", "u", "--max-body", bad}).find("--max-body") != std::string::npos);
+  CHECK(parse_error({"get", "u", "--max-body"}).find("needs a value") != std::string::npos);
+  CHECK(parse_error({"get-file", "u", "p", "--file-root="}).find("--file-root") !=
+        std::string::npos);
+  CHECK(parse_error({"get-file", "u", "p", "--file-root", "a", "--file-root", "b"})
+            .find("--file-root") != std::string::npos);
+  CHECK(parse_error({"serve", "--max-body", "5"}).find("--max-body") != std::string::npos);
+  CHECK(parse_error({"serve", "--file-root", "d"}).find("--file-root") != std::string::npos);
   parse_error({"get", "u", "--no-progress=yes"});
   parse_error({"get-file", "u"});
   parse_error({"get-file", "u", "p", "q"});
@@ -137,11 +164,24 @@ TEST_CASE("parse_command_line: usage errors") {
   parse_error({"--fps", "30"});  // options but no command
 }
 
+TEST_CASE("parse_command_line: a usage error shows what was typed, escaped by printable()") {
+  // ESC, a C1 CSI (U+009B), a lone 0x9B byte and invalid UTF-8 would drive a terminal or garble
+  // it if echoed raw; a newline would split the message.
+  CHECK(parse_error({"get\x1b[2J\nx"}) == "unknown command 'get\\x1b[2J\\nx'");
+  CHECK(parse_error({"get", "u", "--fps", "1\xc2\x9b" "2J"}) ==
+        "--fps: '1\\u009b2J' is not a number between 1 and 1000");
+  CHECK(parse_error({"get", "u", "--timeout", "\x9b\xff"}).find("'\\x9b\\xff'") !=
+        std::string::npos);
+  CHECK(parse_error({"request", "GET", "u", "-H", "\xe2\x80\xae"}).find("'\\u202e'") !=
+        std::string::npos);
+}
+
 TEST_CASE("parse_command_line: the usage text names every command and option") {
   const std::string_view usage = usage_text();
   for (const char* word : {"get URL", "get-file URL PATH", "post URL BODY", "request METHOD URL",
                            "demo", "serve [--port N] [--docroot DIR]", "--fps", "--no-progress",
-                           "--connect-timeout", "--stall-timeout", "--timeout", "-H", "--data TEXT",
+                           "--connect-timeout", "--stall-timeout", "--timeout",
+                           "--max-body BYTES", "--file-root DIR", "-H", "--data TEXT",
                            "--data-file FILE", "result_base64", "result_bytes", "result_head"})
     CHECK_MESSAGE(usage.find(word) != std::string_view::npos, word);
 }
