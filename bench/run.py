@@ -528,7 +528,7 @@ class Bench:
         repetition itself, alternating the peers, checks every response and reports its figures
         as one JSON line; web_runner (native build) serves it from its Beast test server and
         drives Chromium. nginx plays no part: both peers fetch the page's own origin."""
-        runner = self.build / "tests" / "web_runner"
+        runner = self.build / "tests" / "browser" / "web_runner"
         web = Path(self.args.web_dir).resolve()
         if not runner.exists():
             sys.exit(f"bench: {runner} is missing: build the native-release preset first (scripts/bench.sh does)")

@@ -22,5 +22,5 @@ if ((${#need[@]})); then
 fi
 
 scripts/setup.sh web             # build/web: bench/browser_bench.html and its wasm
-scripts/setup.sh native-release  # also builds web_runner (tests/), which the browser case drives
+scripts/setup.sh native-release  # also builds web_runner (tests/browser/), which the browser case drives
 exec /usr/bin/python3 bench/run.py --build-dir build/native-release --web-dir build/web --command "scripts/bench.sh${*:+ $*}" "$@"

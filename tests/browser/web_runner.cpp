@@ -1,4 +1,4 @@
-// runner.cpp — web_runner: runs one page of the web build in headless Chromium and turns the
+// web_runner.cpp — web_runner: runs one page of the web build in headless Chromium and turns the
 // page's verdict into an exit status (the browser tests in ctest: web_conformance, web_demo).
 //
 //   web_runner --docroot DIR --page PATH [--timeout SECONDS] [--screenshot FILE.png]
