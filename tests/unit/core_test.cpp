@@ -587,16 +587,6 @@ TEST_CASE("Buffer behaves like GameMaker's grow and fixed buffers") {
   CHECK(fixed->view(0, 10) == "abc");
 }
 
-#include "core/src/raw_headers.hpp"
-
-TEST_CASE("raw response-header blocks are split into trimmed pairs, values with ': ' intact") {
-  const auto headers = detail::parse_raw_headers(
-      "content-type: text/plain\r\nx-colon:  a: b \r\nset-cookie: a=1\r\nset-cookie: b=2\r\nno colon line\r\n: empty name\r\n\r\n");
-  CHECK(headers == Headers{{"content-type", "text/plain"}, {"x-colon", "a: b"}, {"set-cookie", "a=1"}, {"set-cookie", "b=2"}});
-  CHECK(detail::parse_raw_headers("").empty());
-  CHECK(detail::parse_raw_headers("a:\n") == Headers{{"a", ""}});
-}
-
 TEST_CASE("a progress event held back by DispatchLimits reports the newest figures when delivered") {
   Fixture f;
   const RequestId a = f.http->http_get("http://example.test/a");
