@@ -5,6 +5,7 @@
 #include "faults/probes.hpp"
 #include "faults/raw_server.hpp"
 #include "support/game_loop.hpp"
+#include "support/process_probes.hpp"
 
 #include <doctest/doctest.h>
 

@@ -5,6 +5,7 @@
 #include "faults/raw_server.hpp"
 #include "faults/tls.hpp"
 #include "support/game_loop.hpp"
+#include "support/process_probes.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
-// probes.hpp — what the fault suite measures and the small pieces of hostile environment it
-// builds: memory and descriptor counts of this process, a full file system, a read-only
-// directory, a port nobody listens on, a listener that never completes a connection.
+// probes.hpp — the small pieces of hostile environment the fault suite builds: a full file
+// system, a read-only directory, a port nobody listens on, a listener that never completes a
+// connection. What it measures of this process is in support/process_probes.hpp.
 #pragma once
 
 #include <asyncload/asyncload.hpp>
@@ -13,14 +13,6 @@
 
 namespace asyncload::faults {
 
-// Built with AddressSanitizer or ThreadSanitizer: memory figures include their shadow memory
-// and quarantine, so memory bounds are looser there.
-bool sanitized();
-
-std::size_t resident_bytes();       // /proc/self/statm, resident pages
-std::size_t peak_resident_bytes();  // VmHWM from /proc/self/status
-void reset_peak_resident();         // writes 5 to /proc/self/clear_refs (VmHWM := current RSS)
-int open_fds();                     // entries of /proc/self/fd
 bool is_root();
 
 // One line about an event for failure messages, bounded whatever the headers or body hold.

@@ -8,6 +8,7 @@
 // The test server runs in a child process forked before this process starts any thread, so
 // /proc/self (memory, descriptors) measures the client side alone.
 #include "support/game_loop.hpp"
+#include "support/process_probes.hpp"
 
 #include <doctest/doctest.h>
 
@@ -31,15 +32,6 @@
 #include <string>
 #include <vector>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define ASYNCLOAD_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ASYNCLOAD_SANITIZED 1
-#endif
-
 using namespace asyncload;
 using namespace asyncload::test;
 namespace fs = std::filesystem;
@@ -47,21 +39,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::size_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
-
-int open_fds() {
-  int count = 0;
-  std::error_code ec;
-  for (auto it = fs::directory_iterator("/proc/self/fd", ec); !ec && it != fs::directory_iterator(); it.increment(ec))
-    ++count;
-  return count - 1;  // the iterator's own
-}
 
 // The test server in a child process. The child serves until the parent closes its pipe.
 class ServerProcess {
@@ -334,10 +311,9 @@ TEST_CASE("soak: every request one final event, memory flat after warm-up, descr
   CHECK(after == 0);
   CHECK(wrong == 0);
   CHECK(cancels_refused == 0);
-#ifdef ASYNCLOAD_SANITIZED
-  MESSAGE("memory growth not asserted under a sanitizer (shadow memory and quarantine)");
-#else
-  CHECK(growth < 5.0);
-#endif
+  if (sanitized())
+    MESSAGE("memory growth not asserted under a sanitizer (shadow memory and quarantine)");
+  else
+    CHECK(growth < 5.0);
   CHECK(fds_after == fds_before);
 }

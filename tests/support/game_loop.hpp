@@ -9,6 +9,8 @@
 // Scenarios never open sockets, sleep, or talk to the TestServer directly.
 #pragma once
 
+#include "support/files.hpp"  // TempDir, read_file, write_file, list_tree: scenarios use them too
+
 #include <asyncload/asyncload.hpp>
 
 #include <boost/json/object.hpp>
@@ -91,26 +93,6 @@ void run_for(Http& http, Frames& frames, std::chrono::milliseconds duration,
 void run_frames(Http& http, Frames& frames, int n, const LoopOptions& options = {});
 // Between two frames: blocks until an event may be ready or `interval` passed.
 void between_frames(Http& http, std::chrono::milliseconds interval);
-
-// --- files -----------------------------------------------------------------------------------
-// A fresh directory under temp_directory_path(), removed (recursively) at scope end.
-class TempDir {
-public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(std::string_view relative) const { return path_ / relative; }
-
-private:
-  std::filesystem::path path_;
-};
-
-std::string read_file(const std::filesystem::path& path);  // "" when missing
-void write_file(const std::filesystem::path& path, std::string_view bytes);
-// Every entry under dir (files and directories), as paths relative to dir, sorted.
-std::vector<std::string> list_tree(const std::filesystem::path& dir);
 
 // --- misc ------------------------------------------------------------------------------------
 // Parses a JSON object (REQUIREs success), e.g. the body /echo returns.

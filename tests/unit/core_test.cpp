@@ -1,17 +1,19 @@
 // Unit tests of the core over the scripted backend: ordering, coalescing, exactly-once finals,
 // DispatchLimits, re-entrant handlers, refusals, buffers and file targets. No network here.
+#include "support/files.hpp"
+#include "support/process_probes.hpp"
+
 #include <asyncload/asyncload.hpp>
 #include <asyncload/scripted_backend.hpp>
 
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <random>
 #include <set>
 
 using namespace asyncload;
+using namespace asyncload::test;
 namespace fs = std::filesystem;
 
 namespace {
@@ -30,31 +32,6 @@ struct Fixture {
   ScriptedBackend* script = nullptr;
   std::unique_ptr<Http> http;
 };
-
-struct TempDir {
-  TempDir() {
-    std::random_device random;
-    path = fs::temp_directory_path() / ("asyncload-unit-" + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::recursive_directory_iterator(path)) names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  fs::path path;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const fs::path& path, std::string_view bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 }  // namespace
 
@@ -455,37 +432,37 @@ TEST_CASE("max_body_bytes ends a transfer with -5") {
 TEST_CASE("http_get_file") {
   TempDir dir;
   Fixture f;
-  const fs::path target = dir.path / "a" / "b" / "save.bin";
+  const fs::path target = dir / "a" / "b" / "save.bin";
 
   SUBCASE("a 2xx response is renamed onto the target; directories are created") {
     const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
     f.script->receive(id, std::string("\0\1\2", 3), 200, 6);
     // While it runs only the hidden temporary file exists, beside the target.
-    auto names = dir.entries();
+    auto names = list_tree(dir.path());
     REQUIRE(names.size() == 3);
-    CHECK(names[0].find(".asyncload-part") != std::string::npos);
+    CHECK(names[2].find("a/b/.save.bin.") == 0);
+    CHECK(names[2].find(".asyncload-part") != std::string::npos);
     f.script->respond(id, 200, "abc");
     auto events = f.frame();
     REQUIRE(events.size() == 2);
     CHECK(events[1].status() == 0);
     CHECK(events[1].result() == target.string());
     CHECK(read_file(target) == std::string("\0\1\2abc", 6));
-    CHECK(dir.entries() == std::vector<std::string>{"a", "b", "save.bin"});
+    CHECK(list_tree(dir.path()) == std::vector<std::string>{"a", "a/b", "a/b/save.bin"});
   }
   SUBCASE("a file replaced by a download goes to the backend to be closed, and is closed") {
     fs::create_directories(target.parent_path());
     write_file(target, "old save");
-    const auto open_files = [] { return std::distance(fs::directory_iterator("/proc/self/fd"), {}); };
-    const auto files_before = open_files();
+    const int files_before = open_fds();
     const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
     f.script->respond(id, 200, "new save");
     const std::size_t releases_before = f.script->releases();
     f.http->dispatch([&](const AsyncLoad&) {
-      CHECK(open_files() == files_before + 1);  // the old file, held until the frame is over
+      CHECK(open_fds() == files_before + 1);  // the old file, held until the frame is over
     });
     CHECK(f.script->releases() == releases_before + 1);
     CHECK(read_file(target) == "new save");
-    CHECK(open_files() == files_before);
+    CHECK(open_fds() == files_before);
   }
   SUBCASE("an empty 200 makes an empty file") {
     const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
@@ -518,20 +495,20 @@ TEST_CASE("http_get_file") {
     CHECK(finals.at(failed).status() == -1);
     CHECK(finals.at(cancelled).status() == -3);
     CHECK(read_file(target) == "good save");
-    CHECK(dir.entries() == std::vector<std::string>{"a", "b", "save.bin"});
+    CHECK(list_tree(dir.path()) == std::vector<std::string>{"a", "a/b", "a/b/save.bin"});
   }
 
   SUBCASE("destroying the Http removes temporary files") {
     const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
     f.script->receive(id, "partial");
     f.http.reset();
-    CHECK(dir.entries() == std::vector<std::string>{"a", "b"});
+    CHECK(list_tree(dir.path()) == std::vector<std::string>{"a", "a/b"});
   }
 
   SUBCASE("a target that exists and is not a regular file is refused") {
-    CHECK(f.http->http_get_file("http://example.test/", dir.path.string() + "/") == -1);
-    fs::create_directories(dir.path / "folder");
-    CHECK(f.http->http_get_file("http://example.test/", (dir.path / "folder").string()) == -1);
+    CHECK(f.http->http_get_file("http://example.test/", dir.path().string() + "/") == -1);
+    fs::create_directories(dir / "folder");
+    CHECK(f.http->http_get_file("http://example.test/", (dir / "folder").string()) == -1);
     CHECK(f.http->last_error().find("not a regular file") != std::string::npos);
     CHECK(f.http->http_get_file("http://example.test/", "/dev/null") == -1);
   }
@@ -539,22 +516,22 @@ TEST_CASE("http_get_file") {
 
 TEST_CASE("file_root confines http_get_file targets") {
   TempDir dir;
-  fs::create_directories(dir.path / "root" / "saves");
+  fs::create_directories(dir / "root" / "saves");
   Options options;
-  options.file_root = (dir.path / "root").string();
+  options.file_root = (dir / "root").string();
   Fixture f(options);
 
   const RequestId inside = f.http->http_get_file("http://example.test/", "saves/slot1.sav");
   REQUIRE(inside >= 0);
   f.script->respond(inside, 200, "data");
   auto events = f.frame();
-  const fs::path expected = fs::canonical(dir.path / "root") / "saves" / "slot1.sav";
+  const fs::path expected = fs::canonical(dir / "root") / "saves" / "slot1.sav";
   CHECK(events.back().result() == expected.string());
   CHECK(read_file(expected) == "data");
   CHECK(f.http->http_get_file("http://example.test/", expected.string()) >= 0);  // absolute, inside
 
-  fs::create_symlink(dir.path, dir.path / "root" / "out");
-  for (const std::string& escape : std::vector<std::string>{"../x", "saves/../../x", "/etc/passwd", (dir.path / "x").string(), "out/x", ".", ""}) {
+  fs::create_symlink(dir.path(), dir / "root" / "out");
+  for (const std::string& escape : std::vector<std::string>{"../x", "saves/../../x", "/etc/passwd", (dir / "x").string(), "out/x", ".", ""}) {
     CAPTURE(escape);
     CHECK(f.http->http_get_file("http://example.test/", escape) == -1);
     CHECK_FALSE(f.http->last_error().empty());
