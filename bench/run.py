@@ -656,7 +656,7 @@ def write_report(bench, path, command, started, load_before, load_after):
         "and their median is quoted.",
         "",
         "**Quote ratios, not absolute figures.** The machine has 2 cores shared with other work: "
-        "absolute figures drift 10–40 % from run to run (see `/work/shared/reference/anchors.md`); "
+        "absolute figures drift 10–40 % from run to run (earlier measurements of the same peers on this machine class); "
         "paired ratios move a few percent. The load average was "
         f"{load_before} at the start and {load_after} at the end.",
         "",

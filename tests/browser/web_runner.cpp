@@ -13,8 +13,8 @@
 //   2. Starts two loopback TestServers on free ports: A serves DIR under /static/ and receives
 //      the page's verdict at /done?code=N (body = the page's log); B is a second origin for the
 //      cross-origin (CORS) checks and serves the same endpoints.
-//   3. Launches /usr/bin/chromium headless (the flags of /work/shared/reference/emscripten-fetch.md,
-//      "Driving headless Chromium", with a fresh --user-data-dir in a temp dir, plus
+//   3. Launches /usr/bin/chromium headless (the flags that work as root in a container without a
+//      GPU or D-Bus, see run() below, with a fresh --user-data-dir in a temp dir, plus
 //      --remote-debugging-port=0 when a screenshot is wanted) at
 //      http://127.0.0.1:<A>/static/PATH?foreign=<B's base URL, percent-encoded>, in its own
 //      process group. A reader thread drains Chromium's stderr: the page's console
