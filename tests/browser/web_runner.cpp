@@ -44,6 +44,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -150,21 +152,6 @@ std::optional<Args> parse_args(int argc, char** argv) {
     return std::nullopt;
   }
   return a;
-}
-
-std::string url_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
@@ -667,7 +654,7 @@ int run(const Args& args) {
   const std::string page_prefix = origin_a.base_url() + "/static/" + page_path;
   const std::string page_url = origin_a.base_url() + "/static/" + args.page +
                                (args.page.find('?') == std::string::npos ? "?" : "&") +
-                               "foreign=" + url_encode(origin_b.base_url());
+                               "foreign=" + boost::urls::encode(origin_b.base_url(), boost::urls::unreserved_chars);
 
   // 3. Chromium.
   ProfileDir profile;
