@@ -139,7 +139,8 @@ public:
   virtual void release(std::unique_ptr<Spent> spent) { spent.reset(); }
 };
 
-// The backend this build was compiled for (platform/src/platform_backend.cpp).
+// The backend this build was compiled for: defined by the backend folder CMake builds
+// (native/platform_backend.cpp or web/platform_backend.cpp).
 std::unique_ptr<Backend> make_platform_backend();
 
 }  // namespace asyncload
