@@ -1,10 +1,13 @@
-// Fuzzes the response-header assembly: parse_raw_headers (the raw block a browser hands over,
-// XMLHttpRequest.getAllResponseHeaders) and header_object (async_load's response_headers, which
+// Fuzzes the response-header assembly: parse_raw_headers (the backends' shared parser of raw
+// header lines, folded ones included; the whole block is what XMLHttpRequest's
+// getAllResponseHeaders hands over) and header_object (async_load's response_headers, which
 // every backend's headers go through). Properties: names and values come out trimmed, names
 // non-empty and without a line break, the object's keys lower-case and at most one per name,
 // and every value of a repeated name is in its joined value.
 #include "core/src/async_load.hpp"
-#include "core/src/raw_headers.hpp"
+
+#include <asyncload/detail/raw_headers.hpp>
+#include <asyncload/detail/text.hpp>
 
 #include <boost/json/serialize.hpp>
 
@@ -47,10 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     for (char c : key) require(!(c >= 'A' && c <= 'Z'), "keys are lower-case");
   }
   for (const auto& [name, value] : headers) {
-    std::string lower = name;
-    for (char& c : lower)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    const auto* joined = object.if_contains(lower);
+    const auto* joined = object.if_contains(to_lower(name));
     require(joined != nullptr, "every name has its key");
     require(std::string_view(joined->as_string()).find(value) != std::string_view::npos, "every value is kept");
   }

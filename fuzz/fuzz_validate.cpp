@@ -4,6 +4,8 @@
 // printable line, bounded.
 #include "core/src/validate.hpp"
 
+#include <asyncload/detail/text.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -31,13 +33,6 @@ void check_reason(const std::string& why) {
   require(std::none_of(why.begin(), why.end(),
                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }),
           "a reason is one printable line");
-}
-
-bool iequals_prefix(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
-  return true;
 }
 
 // Splits "name\0value\0name\0value..." into headers.
@@ -77,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
         break;
       }
       require(data.size() <= max_url_bytes, "an accepted URL is at most 64 KiB");
-      require(iequals_prefix(data, "http://") || iequals_prefix(data, "https://"), "an accepted URL is http(s)://");
+      require(istarts_with(data, "http://") || istarts_with(data, "https://"), "an accepted URL is http(s)://");
       require(std::none_of(data.begin(), data.end(),
                            [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }),
               "an accepted URL has no space or control character");

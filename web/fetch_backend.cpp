@@ -16,16 +16,16 @@
 //              then emscripten_fetch_close() frees the fetch; its re-entrant onerror is ignored.
 //
 // Body bytes reach the sink once, at the end: XHR hands the whole response over at onload.
-#include "web/fetch_backend.hpp"
+#include "fetch_backend.hpp"
 
-#include "core/src/raw_headers.hpp"
+#include <asyncload/detail/raw_headers.hpp>
+#include <asyncload/detail/text.hpp>
 
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
 #include <emscripten/fetch.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <deque>
 #include <unordered_map>
@@ -63,15 +63,8 @@ void abort_xhr(emscripten_fetch_t* fetch) {
 void abort_xhr(emscripten_fetch_t*) {}
 #endif
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-bool istarts_with(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
-}
+using detail::iequals;
+using detail::istarts_with;
 
 // The Fetch standard's forbidden methods and request headers: XHR refuses or silently drops
 // them, so asyncload refuses the call instead.

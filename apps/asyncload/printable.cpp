@@ -1,13 +1,13 @@
 // printable.cpp — printable(): escapes for terminal output; the UTF-8 rules the tool shares.
 #include "printable.hpp"
 
+#include <asyncload/detail/text.hpp>
+
 #include <cstdarg>
 #include <cstdint>
 
 namespace asyncload::cli {
 namespace {
-
-constexpr char hex_digits[] = "0123456789abcdef";
 
 // The code point of the well-formed sequence of `n` bytes at the start of `bytes`.
 std::uint32_t code_point(std::string_view bytes, std::size_t n) {
@@ -32,14 +32,8 @@ void append_escape(std::string& out, std::uint32_t c, bool is_byte) {
     case '\t': out += "\\t"; return;
     default: break;
   }
-  if (is_byte) {
-    out += "\\x";
-    out += hex_digits[c >> 4 & 15];
-    out += hex_digits[c & 15];
-    return;
-  }
-  out += "\\u";
-  for (int shift = 12; shift >= 0; shift -= 4) out += hex_digits[c >> shift & 15];
+  out += is_byte ? "\\x" : "\\u";
+  detail::append_hex(out, c, is_byte ? 2 : 4, detail::HexCase::lower);
 }
 
 }  // namespace

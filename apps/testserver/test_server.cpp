@@ -74,6 +74,8 @@
 //   anything else                404 text/plain "not found"
 #include "testserver/test_server.hpp"
 
+#include <asyncload/detail/text.hpp>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -179,10 +181,7 @@ unsigned redirect_code(std::optional<std::string_view> s) {
 }
 
 bool ifind(std::string_view haystack, std::string_view needle) {
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                 std::tolower(static_cast<unsigned char>(b)); }) !=
-         haystack.end();
+  return detail::to_lower(haystack).find(detail::to_lower(needle)) != std::string::npos;
 }
 
 const std::string& gzip_body() {
@@ -229,10 +228,7 @@ void add_common_headers(const Request& /*req*/, http::response_header<>& /*res*/
 void add_cors_headers(const Request& req, http::response_header<>& res) {
   std::vector<std::string> names;
   for (const auto& field : res) {
-    std::string name(sv(field.name_string()));
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string lower = detail::to_lower(sv(field.name_string()));
     if (lower.starts_with("access-control-")) continue;
     if (std::find(names.begin(), names.end(), lower) == names.end()) names.push_back(lower);
   }
@@ -393,9 +389,7 @@ awaitable<bool> drip(Exchange& ex) {
 awaitable<bool> echo(Exchange& ex) {
   json::object headers;
   for (const auto& field : ex.req) {
-    std::string name(sv(field.name_string()));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string name = detail::to_lower(sv(field.name_string()));
     if (auto* existing = headers.if_contains(name)) {
       auto& s = existing->as_string();
       s.append(", ");

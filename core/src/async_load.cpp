@@ -1,8 +1,7 @@
 #include "async_load.hpp"
 
 #include <asyncload/asyncload.hpp>
-
-#include <algorithm>
+#include <asyncload/detail/text.hpp>
 
 namespace asyncload::detail {
 
@@ -10,11 +9,7 @@ boost::json::object header_object(const Headers& headers) {
   boost::json::object object;
   object.reserve(headers.size());  // one table, not a rehash per growth step
   for (const auto& [name, value] : headers) {
-    std::string lower(name);
-    // Header names are ASCII tokens: no locale lookup per character.
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-    auto [slot, inserted] = object.emplace(lower, value);
+    auto [slot, inserted] = object.emplace(to_lower(name), value);
     if (!inserted) {
       boost::json::string& joined = slot->value().as_string();
       joined.append(", ");

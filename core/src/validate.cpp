@@ -1,9 +1,10 @@
 #include "validate.hpp"
 
+#include <asyncload/detail/text.hpp>
+
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
-#include <cctype>
 
 namespace asyncload::detail {
 namespace {
@@ -14,40 +15,23 @@ bool is_tchar(unsigned char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+// Percent-encodes non-ASCII bytes and those in `also`.
+std::string percent_encode_beyond_ascii(std::string_view text, std::string_view also) {
+  return percent_encode(text, [also](unsigned char c) {
+    return c < 0x80 && also.find(static_cast<char>(c)) == std::string_view::npos;
   });
-}
-
-std::string percent_encode(std::string_view text, std::string_view also) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x80 && also.find(static_cast<char>(c)) == std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 // Caller text inside a one-line reason: at most `limit` bytes, control characters escaped, so
 // last_error() stays one printable line whatever the input (CR/LF, NUL, a 100 KB URL).
 std::string quote(std::string_view text, std::size_t limit = 200) {
-  static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : text.substr(0, limit)) {
     if (c >= 0x20 && c != 0x7f) {
       out += static_cast<char>(c);
     } else {
       out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
+      append_hex(out, c);
     }
   }
   if (text.size() > limit) out += "...";
@@ -55,13 +39,7 @@ std::string quote(std::string_view text, std::size_t limit = 200) {
 }
 
 // Where the authority ends ("scheme://authority/..." or "//authority/..."), 0 when there is none.
-std::size_t authority_end(std::string_view url) {
-  const auto colon = url.find_first_of(":/?#");
-  const std::size_t start = colon != std::string_view::npos && url[colon] == ':' ? colon + 1 : 0;
-  if (url.substr(start, 2) != "//") return 0;
-  const auto end = url.find_first_of("/?#", start + 2);
-  return end == std::string_view::npos ? url.size() : end;
-}
+std::size_t authority_end(std::string_view url) { return find_authority(url).end; }
 
 bool is_within(const std::filesystem::path& path, const std::filesystem::path& root) {
   auto [root_end, path_at] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
@@ -77,7 +55,7 @@ bool is_token(std::string_view text) {
 
 std::string wire_url(std::string_view url) {
   const std::size_t end = authority_end(url);
-  return std::string(url.substr(0, end)) + percent_encode(url.substr(end), "\"<>\\^`{|}");
+  return std::string(url.substr(0, end)) + percent_encode_beyond_ascii(url.substr(end), "\"<>\\^`{|}");
 }
 
 std::string check_url(std::string_view url, bool allow_relative) {
@@ -88,7 +66,8 @@ std::string check_url(std::string_view url, bool allow_relative) {
   // Square brackets are only for IPv6 hosts in RFC 3986, yet browsers and servers take them raw
   // in paths and queries ("?a[]=1"): accept them there too.
   const std::size_t end = authority_end(url);
-  const std::string checked = percent_encode(url.substr(0, end), {}) + percent_encode(url.substr(end), "[]");
+  const std::string checked = percent_encode_beyond_ascii(url.substr(0, end), {}) +
+                              percent_encode_beyond_ascii(url.substr(end), "[]");
   auto parsed = boost::urls::parse_uri(checked);
   if (!parsed && allow_relative && boost::urls::parse_relative_ref(checked)) return {};
   if (!parsed) return "invalid URL '" + quote(url) + "': " + parsed.error().message();
