@@ -19,7 +19,6 @@
 
 #include <memory>
 #include <unordered_map>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -50,11 +49,7 @@ bool is_success(long http_status) { return http_status >= 200 && http_status < 3
 // piece. The rest of each map was made on the game thread and is freed there.
 struct SpentValues final : Spent {
   std::vector<boost::json::value> values;
-  std::vector<int> replaced_files;  // open files that http_get_file replaced (FileSink::commit)
-
-  ~SpentValues() override {
-    for (int fd : replaced_files) ::close(fd);
-  }
+  std::vector<files::File> replaced_files;  // still open, so closing them frees them (FileSink::commit)
 
   void take_from(boost::json::object& map) {
     if (boost::json::value* body = map.if_contains("result"); body && body->is_string()) {
@@ -140,10 +135,10 @@ struct Http::State {
     if (outcome.status == status::complete) {
       if (request.file) {
         if (is_success(outcome.http_status)) {
-          int replaced = -1;
+          files::File replaced;
           if (auto why = request.file->commit(replaced); why.empty()) {
             result = request.file->target().string();
-            if (replaced >= 0) spent->replaced_files.push_back(replaced);
+            if (replaced.is_open()) spent->replaced_files.push_back(std::move(replaced));
           } else {
             outcome.status = status::file_error;
             outcome.error = std::move(why);

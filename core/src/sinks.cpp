@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace asyncload::detail {
@@ -71,7 +68,9 @@ FileSink::~FileSink() { discard(); }
 void FileSink::begin(long, std::int64_t) {
   // A new response replaces anything an earlier one wrote.
   std::lock_guard lock(mutex_);
-  if (fd_ >= 0 && ::ftruncate(fd_, 0) == 0) ::lseek(fd_, 0, SEEK_SET);
+  if (file_.is_open()) {
+    if (auto why = files::truncate(file_); !why.empty()) fail_locked("cannot write " + temporary_.string() + ": " + why);
+  }
   written_ = written_back_ = 0;
   std::error_code ec;  // an error reads as "nothing to replace": writeback is only an optimisation
   replacing_ = std::filesystem::exists(target_, ec);
@@ -80,36 +79,26 @@ void FileSink::begin(long, std::int64_t) {
 int FileSink::write(std::string_view bytes) {
   std::lock_guard lock(mutex_);
   if (discarded_) {
-    failure_ = "download discarded";
+    if (failure_.empty()) failure_ = "download discarded";
     return status::file_error;
   }
-  if (fd_ < 0) {
+  if (!file_.is_open()) {
     failure_ = open_locked();
     if (!failure_.empty()) return status::file_error;
   }
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      failure_ = "cannot write " + temporary_.string() + ": " + std::strerror(errno);
-      close_and_remove_locked();
-      discarded_ = true;
-      return status::file_error;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-    written_ += static_cast<std::uint64_t>(n);
+  if (auto why = files::write(file_, bytes); !why.empty()) {
+    fail_locked("cannot write " + temporary_.string() + ": " + why);
+    return status::file_error;
   }
-#if defined(__linux__)
+  written_ += bytes.size();
   // Starts writing back what came in so far, here on the backend's thread. Otherwise the rename
   // in commit() would, on the game thread: ext4 flushes a file renamed over another one
   // (auto_da_alloc), 0.14 s for 1 GiB of dirty pages on the benchmark machine. Only then: the
   // writeback slows the download itself, and a rename onto a new name flushes nothing.
   if (replacing_ && written_ - written_back_ >= writeback_step) {
-    ::sync_file_range(fd_, static_cast<off_t>(written_back_), static_cast<off_t>(written_ - written_back_),
-                      SYNC_FILE_RANGE_WRITE);
+    files::start_writeback(file_, written_back_, written_ - written_back_);
     written_back_ = written_;
   }
-#endif
   return status::complete;
 }
 
@@ -119,39 +108,34 @@ std::string FileSink::failure() const {
 }
 
 std::string FileSink::open_locked() {
-  std::error_code ec;
-  if (!target_.parent_path().empty()) std::filesystem::create_directories(target_.parent_path(), ec);
-  if (ec) return "cannot create directory " + target_.parent_path().string() + ": " + ec.message();
-  fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd_ < 0) return "cannot create " + temporary_.string() + ": " + std::strerror(errno);
+  const std::filesystem::path directory = target_.parent_path();
+  if (!directory.empty()) {
+    if (auto why = files::create_directories(directory); !why.empty())
+      return "cannot create directory " + directory.string() + ": " + why;
+  }
+  bool taken = false;
+  if (auto why = files::create_new(temporary_, file_, taken); !why.empty())
+    return "cannot create " + temporary_.string() + ": " + why;
   return {};
 }
 
-std::string FileSink::commit(int& replaced) {
+std::string FileSink::commit(files::File& replaced) {
   std::lock_guard lock(mutex_);
-  replaced = -1;
   if (discarded_) return failure_.empty() ? "download discarded" : failure_;
-  if (fd_ < 0) {  // an empty body still makes a (empty) file
+  if (!file_.is_open()) {  // an empty body still makes a (empty) file
     if (auto why = open_locked(); !why.empty()) return why;
   }
-  const int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) {
-    std::string why = "cannot write " + temporary_.string() + ": " + std::strerror(errno);
-    close_and_remove_locked();
+  if (auto why = files::close(file_); !why.empty()) {
+    (void)files::remove(temporary_);
     discarded_ = true;
-    return why;
+    return "cannot write " + temporary_.string() + ": " + why;
   }
-  // Held open across the rename, the file being replaced is not freed by it; whoever closes
-  // `replaced` frees it (its pages: 0.2-0.4 s per GiB on the benchmark machine).
-  replaced = ::open(target_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (::rename(temporary_.c_str(), target_.c_str()) != 0) {
-    std::string why = "cannot rename onto " + target_.string() + ": " + std::strerror(errno);
-    if (replaced >= 0) ::close(replaced);
-    replaced = -1;
-    ::unlink(temporary_.c_str());
+  // The file being replaced comes back still open, so the rename does not free it: whoever
+  // closes `replaced` does (its pages: 0.2-0.4 s per GiB on the benchmark machine).
+  if (auto why = files::replace(temporary_, target_, replaced); !why.empty()) {
+    (void)files::remove(temporary_);
     discarded_ = true;
-    return why;
+    return "cannot rename onto " + target_.string() + ": " + why;
   }
   discarded_ = true;  // nothing of ours is left to remove
   return {};
@@ -164,11 +148,16 @@ void FileSink::discard() {
 }
 
 void FileSink::close_and_remove_locked() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-    ::unlink(temporary_.c_str());
+  if (file_.is_open()) {
+    (void)files::close(file_);
+    (void)files::remove(temporary_);
   }
+}
+
+void FileSink::fail_locked(std::string why) {
+  failure_ = std::move(why);
+  close_and_remove_locked();
+  discarded_ = true;
 }
 
 }  // namespace asyncload::detail

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <asyncload/backend.hpp>
+#include <asyncload/detail/files.hpp>
 
 #include <boost/json/string.hpp>
 
@@ -44,8 +45,8 @@ public:
   std::string failure() const override;
 
   // Game thread. Renames the temporary file onto the target: "" on success, else why not. A
-  // file it replaced is left open in `replaced` (else -1), for the caller to close off the frame.
-  std::string commit(int& replaced);
+  // file it replaced may be left open in `replaced`, for the caller to close off the frame.
+  std::string commit(files::File& replaced);
   // Any thread. Closes and removes the temporary file; later writes fail harmlessly.
   void discard();
 
@@ -54,11 +55,12 @@ public:
 private:
   std::string open_locked();  // creates directories and the temporary file
   void close_and_remove_locked();
+  void fail_locked(std::string why);  // records why, removes the temporary file, takes no more
 
   mutable std::mutex mutex_;  // the backend writes while the game thread may cancel
   std::filesystem::path target_;
   std::filesystem::path temporary_;
-  int fd_ = -1;
+  files::File file_;
   std::uint64_t written_ = 0;       // bytes in the temporary file
   std::uint64_t written_back_ = 0;  // of which handed to writeback (Linux)
   bool replacing_ = false;       // the target existed when the body began

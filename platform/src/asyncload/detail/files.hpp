@@ -1,0 +1,66 @@
+// The OS file API: every file operation of the core (http_get_file's temporary file, the rename
+// onto the target, the clean-up) goes through here, so that core/ calls no OS function itself.
+// POSIX today (platform/src/files_posix.cpp, also for Emscripten's file system); the shape is
+// the one a Win32 implementation (CreateFileW with CREATE_NEW, WriteFile, CloseHandle,
+// ReplaceFileW / MoveFileExW, DeleteFileW) fills in just as well. Not installed, not public API.
+//
+// Each call that can fail returns "" on success, else why not in the OS's words ("No space left
+// on device"); the caller says which file and what it was doing.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace asyncload::files {
+
+// An open file, owned: move-only, closed by close() (which reports errors) or, quietly, by the
+// destructor.
+class File {
+public:
+  using Native = std::intptr_t;  // a descriptor (POSIX) or a HANDLE (Win32)
+  static constexpr Native none = -1;  // also Win32's INVALID_HANDLE_VALUE
+
+  File() = default;
+  explicit File(Native native) : native_(native) {}
+  File(File&& other) noexcept : native_(other.native_) { other.native_ = none; }
+  File& operator=(File&& other) noexcept;
+  ~File();
+
+  bool is_open() const { return native_ != none; }
+  Native native() const { return native_; }
+  Native release() {  // gives up ownership without closing
+    const Native native = native_;
+    native_ = none;
+    return native;
+  }
+
+private:
+  Native native_ = none;
+};
+
+// Creates the file `path` for writing. Fails if anything already has that name, and then sets
+// `taken` (the caller may try another name).
+std::string create_new(const std::filesystem::path& path, File& file, bool& taken);
+// Writes all of `bytes` at the file's position.
+std::string write(File& file, std::string_view bytes);
+// Empties the file; the next write goes to its start.
+std::string truncate(File& file);
+// A hint: starts writing `length` bytes from `offset` back to the disk without waiting for it
+// (Linux: sync_file_range; elsewhere nothing).
+void start_writeback(File& file, std::uint64_t offset, std::uint64_t length);
+// Closes the file. An error means that not all written bytes may have reached the file.
+std::string close(File& file);
+// Moves `from` onto `to` in one step: `to` names either its old file or the new one, never
+// nothing or a part. The file `to` named before, if any, comes back in `replaced`, still open:
+// on POSIX the rename then does not free its blocks, closing `replaced` does (slow for a big
+// file, so the core closes it off the frame). Where that cannot be (Win32), `replaced` stays
+// closed.
+std::string replace(const std::filesystem::path& from, const std::filesystem::path& to, File& replaced);
+// Removes the file `path`.
+std::string remove(const std::filesystem::path& path);
+// Creates `dir` and every missing directory above it.
+std::string create_directories(const std::filesystem::path& dir);
+
+}  // namespace asyncload::files

@@ -1,0 +1,89 @@
+// The OS file API on POSIX systems (Linux, macOS, Emscripten's file system).
+#include <asyncload/detail/files.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace asyncload::files {
+namespace {
+
+int fd(const File& file) { return static_cast<int>(file.native()); }
+
+std::string last_error() { return std::strerror(errno); }
+
+}  // namespace
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    if (is_open()) ::close(fd(*this));
+    native_ = other.native_;
+    other.native_ = none;
+  }
+  return *this;
+}
+
+File::~File() {
+  if (is_open()) ::close(fd(*this));
+}
+
+std::string create_new(const std::filesystem::path& path, File& file, bool& taken) {
+  const int created = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  taken = created < 0 && errno == EEXIST;
+  if (created < 0) return last_error();
+  file = File(created);
+  return {};
+}
+
+std::string write(File& file, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd(file), bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return last_error();
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+std::string truncate(File& file) {
+  if (::ftruncate(fd(file), 0) != 0 || ::lseek(fd(file), 0, SEEK_SET) != 0) return last_error();
+  return {};
+}
+
+void start_writeback([[maybe_unused]] File& file, [[maybe_unused]] std::uint64_t offset,
+                     [[maybe_unused]] std::uint64_t length) {
+#if defined(__linux__)
+  ::sync_file_range(fd(file), static_cast<off_t>(offset), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
+#endif
+}
+
+std::string close(File& file) {
+  // Not retried on EINTR: the descriptor is gone whatever close() says.
+  if (::close(static_cast<int>(file.release())) != 0) return last_error();
+  return {};
+}
+
+std::string replace(const std::filesystem::path& from, const std::filesystem::path& to, File& replaced) {
+  // O_NOFOLLOW: a symbolic link at `to` is what gets replaced, and its target is never opened.
+  // O_NONBLOCK: opening a FIFO there must not wait for a writer.
+  File previous(::open(to.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (::rename(from.c_str(), to.c_str()) != 0) return last_error();
+  replaced = std::move(previous);
+  return {};
+}
+
+std::string remove(const std::filesystem::path& path) {
+  if (::unlink(path.c_str()) != 0) return last_error();
+  return {};
+}
+
+std::string create_directories(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  return ec ? ec.message() : std::string();
+}
+
+}  // namespace asyncload::files
