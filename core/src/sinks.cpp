@@ -1,8 +1,9 @@
 #include "sinks.hpp"
 
+#include <asyncload/detail/text.hpp>
+
 #include <algorithm>
-#include <atomic>
-#include <unistd.h>
+#include <random>
 
 namespace asyncload::detail {
 
@@ -49,19 +50,25 @@ int MemorySink::write(std::string_view bytes) {
 
 // ---- FileSink ------------------------------------------------------------------------------
 
-namespace {
-
-std::filesystem::path temporary_name(const std::filesystem::path& target) {
-  static std::atomic<unsigned long> counter{0};
-  std::string name = "." + target.filename().string() + "." + std::to_string(::getpid()) + "." +
-                     std::to_string(counter++) + ".asyncload-part";
-  return target.parent_path() / name;
+std::string random_temporary_name() {
+  static std::mutex mutex;
+  static std::mt19937 generator = [] {
+    std::random_device device;  // only to seed: while it lives it may hold a file open
+    std::seed_seq seed{device(), device()};
+    return std::mt19937(seed);
+  }();
+  std::uint32_t bits = 0;
+  {
+    std::lock_guard lock(mutex);
+    bits = static_cast<std::uint32_t>(generator());
+  }
+  std::string name = ".asyncload-";
+  append_hex(name, bits, 8);
+  return name + ".part";
 }
 
-}  // namespace
-
-FileSink::FileSink(std::filesystem::path target)
-    : target_(std::move(target)), temporary_(temporary_name(target_)) {}
+FileSink::FileSink(std::filesystem::path target, std::function<std::string()> temporary_names)
+    : target_(std::move(target)), temporary_names_(std::move(temporary_names)) {}
 
 FileSink::~FileSink() { discard(); }
 
@@ -113,10 +120,18 @@ std::string FileSink::open_locked() {
     if (auto why = files::create_directories(directory); !why.empty())
       return "cannot create directory " + directory.string() + ": " + why;
   }
-  bool taken = false;
-  if (auto why = files::create_new(temporary_, file_, taken); !why.empty())
-    return "cannot create " + temporary_.string() + ": " + why;
-  return {};
+  for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
+    const std::filesystem::path candidate = directory / temporary_names_();
+    bool taken = false;
+    if (auto why = files::create_new(candidate, file_, taken); !why.empty()) {
+      if (taken) continue;  // someone else's (an earlier run's?): left alone
+      return "cannot create " + candidate.string() + ": " + why;
+    }
+    temporary_ = candidate;
+    return {};
+  }
+  return "cannot create a temporary file in " + (directory.empty() ? std::string(".") : directory.string()) +
+         ": " + std::to_string(max_name_attempts) + " names in a row were taken";
 }
 
 std::string FileSink::commit(files::File& replaced) {

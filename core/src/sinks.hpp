@@ -9,6 +9,7 @@
 #include <boost/json/string.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <mutex>
 
 namespace asyncload::detail {
@@ -34,11 +35,19 @@ private:
   std::string failure_;
 };
 
+// A name for a temporary file beside a download's target: short and random
+// (".asyncload-1F3A9C0E.part"), so that it fits beside any name the file system takes and no
+// file an earlier run left behind can claim it for good (as it could if the name came from the
+// process id: in a container the game is pid 1 on every run).
+std::string random_temporary_name();
+
 // Streams the body to a hidden temporary file beside the target (so the final rename stays on
-// one file system). The game thread commits it onto the target or discards it.
+// one file system), created under a fresh name from `temporary_names` (a name already taken is
+// skipped, never touched). The game thread commits it onto the target or discards it.
 class FileSink final : public BodySink {
 public:
-  explicit FileSink(std::filesystem::path target);
+  explicit FileSink(std::filesystem::path target,
+                    std::function<std::string()> temporary_names = random_temporary_name);
   ~FileSink() override;  // discards what was not committed
   void begin(long http_status, std::int64_t content_length) override;
   int write(std::string_view bytes) override;
@@ -54,12 +63,14 @@ public:
 
 private:
   std::string open_locked();  // creates directories and the temporary file
+  static constexpr int max_name_attempts = 16;
   void close_and_remove_locked();
   void fail_locked(std::string why);  // records why, removes the temporary file, takes no more
 
   mutable std::mutex mutex_;  // the backend writes while the game thread may cancel
   std::filesystem::path target_;
-  std::filesystem::path temporary_;
+  std::function<std::string()> temporary_names_;
+  std::filesystem::path temporary_;  // once created
   files::File file_;
   std::uint64_t written_ = 0;       // bytes in the temporary file
   std::uint64_t written_back_ = 0;  // of which handed to writeback (Linux)

@@ -9,8 +9,16 @@
 
 #include <doctest/doctest.h>
 
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,9 +39,114 @@ AsyncLoad only_final(Http& http, RequestId id) {
   return frames.final_event(id);
 }
 
+// ---- a game that restarts under the same process id -----------------------------------------
+// In a container the game is pid 1 on every run, so a temporary file a crashed run left behind
+// can carry exactly the name the next run would pick if names derived from the pid. The test
+// below reproduces that with exec(), which keeps the pid and starts a fresh program image: this
+// binary re-executes itself with ASYNCLOAD_RESTART set and runs one stage here, before main().
+
+constexpr const char* restart_stage = "ASYNCLOAD_RESTART";        // "first" or "second"
+constexpr const char* restart_target = "ASYNCLOAD_RESTART_TARGET";
+constexpr const char* restart_slow_url = "ASYNCLOAD_RESTART_SLOW_URL";  // the crashed run's download
+constexpr const char* restart_url = "ASYNCLOAD_RESTART_URL";            // the next run's download
+
+// Runs frames until `done` says so; false after 30 s.
+bool run_restart_frames(Http& http, const std::function<bool(const AsyncLoad&)>& done) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool finished = false;
+  while (!finished && std::chrono::steady_clock::now() < end) {
+    http.dispatch([&](const AsyncLoad& load) { finished = finished || done(load); });
+    if (!finished) http.wait(std::chrono::milliseconds(50));
+  }
+  return finished;
+}
+
+// First stage: a download is under way (its first bytes are in the temporary file) when the
+// game "crashes": exec() drops the process image without any clean-up and keeps the pid.
+// Second stage, the restarted game: downloads to the same target; exits 0 when that worked.
+[[noreturn]] void run_restart_stage(std::string_view stage) {
+  const char* target = std::getenv(restart_target);
+  Http http;
+  if (stage == "first") {
+    const RequestId id = http.http_get_file(std::getenv(restart_slow_url), target);
+    const bool writing = run_restart_frames(http, [&](const AsyncLoad& load) {
+      return load.id() == id && (load.status() != 1 || load.size_downloaded() > 0);
+    });
+    if (!writing || http.in_flight() != 1) std::_Exit(3);  // the scenario did not happen
+    ::setenv(restart_stage, "second", 1);
+    ::execl("/proc/self/exe", "/proc/self/exe", static_cast<char*>(nullptr));
+    std::_Exit(4);
+  }
+  const RequestId id = http.http_get_file(std::getenv(restart_url), target);
+  int status = 1;
+  run_restart_frames(http, [&](const AsyncLoad& load) {
+    if (load.id() != id || load.status() == 1) return false;
+    status = load.status();
+    if (status != 0) std::fprintf(stderr, "restarted run: status %d: %s\n", status, std::string(load.error()).c_str());
+    return true;
+  });
+  std::_Exit(status == 0 ? 0 : 1);
+}
+
+const bool restart_stage_ran = [] {
+  if (const char* stage = std::getenv(restart_stage)) run_restart_stage(stage);
+  return false;
+}();
+
+// Runs the two stages in a child process; its exit status.
+int run_restarting_game(const fs::path& target, const std::string& slow_url, const std::string& next_url) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  env_strings.push_back(std::string(restart_stage) + "=first");
+  env_strings.push_back(std::string(restart_target) + "=" + target.string());
+  env_strings.push_back(std::string(restart_slow_url) + "=" + slow_url);
+  env_strings.push_back(std::string(restart_url) + "=" + next_url);
+  std::vector<char*> env;
+  for (auto& entry : env_strings) env.push_back(entry.data());
+  env.push_back(nullptr);
+  char self[] = "/proc/self/exe";
+  char* argv[] = {self, nullptr};
+  pid_t pid = -1;
+  if (::posix_spawn(&pid, self, nullptr, nullptr, argv, env.data()) != 0) return -1;
+  int wstatus = 0;
+  if (::waitpid(pid, &wstatus, 0) != pid) return -1;
+  return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
 }  // namespace
 
 TEST_SUITE("faults.files") {
+
+TEST_CASE("a temporary file a crashed run with the same process id left behind does not break the next download") {
+  (void)restart_stage_ran;
+  TempDir dir;
+  const fs::path target = dir / "save.bin";
+  write_file(target, "previous");
+  const int exit_status = run_restarting_game(target, url("/drip?bytes=1000&chunks=10&interval_ms=10000"),
+                                              url("/bytes/5000"));
+  CHECK_MESSAGE(exit_status != 3, "the first run never had its download under way");
+  CHECK(exit_status == 0);
+  CHECK(read_file(target) == expected_bytes(0, 5000));
+  // The crashed run's temporary file is still there (so the scenario happened); nothing else is.
+  const auto entries = list_tree(dir.path());
+  CHECK(entries.size() == 2);
+  CHECK(std::count(entries.begin(), entries.end(), "save.bin") == 1);
+}
+
+TEST_CASE("http_get_file to file names of 240 and 255 bytes (the most ext4 and tmpfs take)") {
+  TempDir dir;
+  Http http;
+  for (std::size_t length : {240, 255}) {
+    const fs::path target = dir / std::string(length, 'n');
+    for (std::size_t size : {1000, 2000}) {  // a new file, then replacing it
+      const auto e = only_final(http, http.http_get_file(url("/bytes/" + std::to_string(size)), target.string()));
+      INFO(length << "-byte name, " << size << " bytes: " << brief(e));
+      CHECK(e.status() == 0);
+      CHECK(read_file(target) == expected_bytes(0, size));
+    }
+  }
+  CHECK(list_tree(dir.path()) == std::vector<std::string>{std::string(240, 'n'), std::string(255, 'n')});
+}
 
 TEST_CASE("http_get_file onto a full disk: -4, the previous file intact, no temporary file") {
   TempDir dir;

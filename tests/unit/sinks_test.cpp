@@ -1,11 +1,14 @@
 // Unit tests of the core's sinks (core/src/sinks.hpp): regressions the reliability work found,
 // pinned here (the fault suite covers them end to end too).
 #include "core/src/sinks.hpp"
+#include "support/files.hpp"
 
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <vector>
 
 using namespace asyncload;
 
@@ -22,4 +25,43 @@ TEST_CASE("a lying Content-Length reserves at most 16 MiB up front, without a li
   detail::MemorySink honest(0, SIZE_MAX);  // an honest small length is still one allocation
   honest.begin(200, 5000);
   CHECK(honest.take_body().capacity() >= 5000);
+}
+
+TEST_CASE("FileSink: a taken temporary name is skipped and left alone; all names taken is -4 with a reason") {
+  // The temporary name used to come from the process id, so a file a crashed run left behind
+  // under it failed every later download to that target (faults.files has the end-to-end case).
+  test::TempDir dir;
+  test::write_file(dir / ".taken.part", "someone else's");
+  std::vector<std::string> names{".taken.part", ".taken.part", ".free.part"};
+  std::size_t next = 0;
+  detail::FileSink sink(dir / "save.bin", [&] { return names.at(next++); });
+  sink.begin(200, 5);
+  CHECK(sink.write("hello") == status::complete);
+  files::File replaced;
+  CHECK(sink.commit(replaced) == "");
+  CHECK(next == 3);
+  CHECK(test::read_file(dir / "save.bin") == "hello");
+  CHECK(test::read_file(dir / ".taken.part") == "someone else's");
+  CHECK(test::list_tree(dir.path()) == std::vector<std::string>{".taken.part", "save.bin"});
+
+  detail::FileSink stuck(dir / "other.bin", [] { return std::string(".taken.part"); });
+  stuck.begin(200, 5);
+  CHECK(stuck.write("hello") == status::file_error);
+  INFO(stuck.failure());
+  CHECK(stuck.failure().find("names in a row were taken") != std::string::npos);
+  CHECK(stuck.commit(replaced) != "");
+  CHECK(test::read_file(dir / ".taken.part") == "someone else's");
+  CHECK(test::list_tree(dir.path()) == std::vector<std::string>{".taken.part", "save.bin"});
+}
+
+TEST_CASE("FileSink: temporary names are short, hidden and differ from one download to the next") {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string name = detail::random_temporary_name();
+    CHECK(name.size() <= 32);
+    CHECK(name.front() == '.');
+    seen.insert(name);
+  }
+  // 32 random bits each: one repeat among 1000 has odds of about 1 in 9,000, two of 1 in 10^8.
+  CHECK(seen.size() >= 999);
 }
