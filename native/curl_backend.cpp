@@ -337,6 +337,7 @@ public:
     caps.redirect_limit = true;
     caps.relative_urls = false;  // no page to resolve against
     caps.blocking_wait = true;
+    caps.connections_per_host = 0;  // only max_connections (no CURLMOPT_MAX_HOST_CONNECTIONS)
     return caps;
   }
 

@@ -5,10 +5,12 @@
 // fetch callbacks and the stall timers run between frames. Events therefore need no locking.
 //
 // Lifecycle of a transfer
-//   waiting    more than max_connections are running: queued in order;
-//   running    emscripten_fetch() was called with LOAD_TO_MEMORY | REPLACE (the only mode that
-//              works on the main thread in 3.1.6); onprogress reports dataOffset as the bytes so
-//              far, totalBytes (0 = unknown) as the length;
+//   waiting    max_connections are running, or connections_per_origin to its origin: queued in
+//              order of the calls, one queue per origin (a busy origin holds back no other);
+//   running    emscripten_fetch() was called, which starts the stall and total clocks, with
+//              LOAD_TO_MEMORY | REPLACE (the only mode that works on the main thread in 3.1.6);
+//              onprogress reports dataOffset as the bytes so far, totalBytes (0 = unknown) as
+//              the length;
 //   finished   onsuccess (2xx) or onerror: an HTTP status > 0 is a completed exchange whose body
 //              is kept; status 0 is a network or CORS failure, or a timeout, told apart by our
 //              own clock since the browser reports all three alike;
@@ -16,6 +18,14 @@
 //              then emscripten_fetch_close() frees the fetch; its re-entrant onerror is ignored.
 //
 // Body bytes reach the sink once, at the end: XHR hands the whole response over at onload.
+//
+// Why the backend queues per origin: browsers run at most 6 HTTP/1.1 connections per host
+// (Chromium's socket-pool group limit; Firefox and Safari use the same figure) and hold further
+// requests back out of sight, while the XHR's timeout and our stall timer would already run.
+// Keeping the 7th request here until one of the 6 ends starts its clocks when it is really sent.
+// Over HTTP/2 or HTTP/3 the browser would multiplex more, but a page cannot know an origin's
+// protocol in advance; 6 is the figure every browser honours. The count is per FetchBackend (one
+// Http per game): the page's own requests to the origin, or a second Http, share the browser's 6.
 #include "fetch_backend.hpp"
 
 #include <asyncload/detail/raw_headers.hpp>
@@ -26,8 +36,10 @@
 #include <emscripten/fetch.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <deque>
+#include <string>
 #include <unordered_map>
 
 namespace asyncload {
@@ -75,11 +87,34 @@ constexpr std::string_view forbidden_headers[] = {
     "DNT", "Expect", "Host", "Keep-Alive", "Origin", "Referer", "Set-Cookie", "TE", "Trailer",
     "Transfer-Encoding", "Upgrade", "Via"};
 
+// Requests to one origin the browser runs at once over HTTP/1.1 (see above).
+constexpr std::size_t connections_per_origin = 6;
+
+// The origin (scheme://host:port, as the browser groups connections) of `url`, relative URLs
+// resolved against the page; "" if the browser cannot parse it (the core validated it already).
+EM_JS(int, asyncload_origin_of, (const char* url, char* out, int size), {
+  var origin;
+  try {
+    origin = new URL(UTF8ToString(url), self.location.href).origin;
+  } catch (e) {
+    return 0;
+  }
+  if (lengthBytesUTF8(origin) >= size) return 0;
+  return stringToUTF8(origin, out, size);
+});
+std::string origin_of(const std::string& url) {
+  char origin[512];  // scheme, host (at most 253 bytes in DNS form), port
+  const int length = asyncload_origin_of(url.c_str(), origin, sizeof origin);
+  return std::string(origin, static_cast<std::size_t>(std::max(length, 0)));
+}
+
 class FetchBackend;
 
 struct Job {
   Transfer transfer;
   FetchBackend* backend = nullptr;
+  std::string origin;
+  std::uint64_t order = 0;          // call order, across origins
   emscripten_fetch_t* fetch = nullptr;
   std::vector<const char*> header_pointers;  // name, value, ..., nullptr: what XHR reads
   double started_ms = 0;
@@ -112,6 +147,7 @@ public:
     caps.redirect_limit = false;   // XHR follows up to 20 redirects, invisibly
     caps.relative_urls = true;
     caps.blocking_wait = false;
+    caps.connections_per_host = connections_per_origin;
     return caps;
   }
 
@@ -135,24 +171,56 @@ public:
     auto job = std::make_unique<Job>();
     job->transfer = std::move(transfer);
     job->backend = this;
-    if (running_.size() < max_running_) {
-      launch(std::move(job));
-    } else {
-      waiting_.push_back(std::move(job));
-    }
+    job->origin = origin_of(job->transfer.url);
+    job->order = next_order_++;
+    origins_[job->origin].waiting.push_back(std::move(job));
+    launch_waiting();
   }
 
   void cancel(RequestId id) override {
-    auto queued = std::find_if(waiting_.begin(), waiting_.end(), [&](const auto& job) { return job->transfer.id == id; });
-    if (queued != waiting_.end()) {
-      waiting_.erase(queued);
-      return;
+    for (auto origin = origins_.begin(); origin != origins_.end(); ++origin) {
+      auto& waiting = origin->second.waiting;
+      auto queued = std::find_if(waiting.begin(), waiting.end(), [&](const auto& job) { return job->transfer.id == id; });
+      if (queued != waiting.end()) {
+        waiting.erase(queued);  // never started: nothing of the browser's to stop
+        forget_if_idle(origin);
+        return;
+      }
     }
     if (auto found = running_.find(id); found != running_.end()) retire(*found->second, nullptr);
   }
 
 private:
+  // What runs or waits for one origin.
+  struct Origin {
+    std::size_t running = 0;
+    std::deque<std::unique_ptr<Job>> waiting;  // in call order
+  };
+  using Origins = std::unordered_map<std::string, Origin>;
+
   static Job& job_of(emscripten_fetch_t* fetch) { return *static_cast<Job*>(fetch->userData); }
+
+  void forget_if_idle(Origins::iterator origin) {
+    if (origin->second.running == 0 && origin->second.waiting.empty()) origins_.erase(origin);
+  }
+
+  // Starts waiting transfers, oldest call first, while max_connections allows and their origin
+  // has a free connection. launch() may retire a job and re-enter here: no reference into
+  // origins_ is held across it.
+  void launch_waiting() {
+    while (running_.size() < max_running_) {
+      Origin* next = nullptr;
+      for (auto& [key, origin] : origins_) {
+        if (origin.waiting.empty() || origin.running >= connections_per_origin) continue;
+        if (!next || origin.waiting.front()->order < next->waiting.front()->order) next = &origin;
+      }
+      if (!next) return;
+      std::unique_ptr<Job> job = std::move(next->waiting.front());
+      next->waiting.pop_front();
+      ++next->running;
+      launch(std::move(job));
+    }
+  }
 
   void launch(std::unique_ptr<Job> owned) {
     Job& job = *owned;
@@ -279,16 +347,15 @@ private:
   }
 
   // Ends a running job: reports `outcome` unless null (cancelled), frees everything, and starts
-  // the next waiting transfer.
+  // the waiting transfers its connection lets through.
   void retire(Job& job, Outcome* outcome) {
     close(job);
     if (outcome) events_->finish(std::move(*outcome));
+    const auto origin = origins_.find(job.origin);
     running_.erase(job.transfer.id);  // `job` is gone from here on
-    while (!waiting_.empty() && running_.size() < max_running_) {
-      std::unique_ptr<Job> next = std::move(waiting_.front());
-      waiting_.pop_front();
-      launch(std::move(next));
-    }
+    --origin->second.running;
+    forget_if_idle(origin);
+    launch_waiting();
   }
 
   static void close(Job& job) {
@@ -304,7 +371,8 @@ private:
   Events* events_ = nullptr;
   std::size_t max_running_ = 64;
   std::unordered_map<RequestId, std::unique_ptr<Job>> running_;
-  std::deque<std::unique_ptr<Job>> waiting_;
+  Origins origins_;             // every origin with a transfer running or waiting
+  std::uint64_t next_order_ = 0;
 };
 
 }  // namespace

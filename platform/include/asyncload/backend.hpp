@@ -53,6 +53,10 @@ struct Capabilities {
   bool redirect_limit = false;    // Options::max_redirects is honoured (browsers stop at 20)
   bool relative_urls = false;     // URLs may be relative to the page (browsers)
   bool blocking_wait = false;     // Http::wait may block the calling thread
+  // The most requests the backend runs at once to one origin (scheme, host, port); more wait in
+  // order inside the backend, their timeouts not yet counting. 0 = no limit of its own (only
+  // Options::max_connections).
+  std::size_t connections_per_host = 0;
 };
 
 // Where response body bytes go. Written only by the backend's thread while the transfer runs.

@@ -23,7 +23,7 @@ public:
   explicit ScriptedBackend(Capabilities capabilities = all_capabilities()) : capabilities_(std::move(capabilities)) {}
 
   static Capabilities all_capabilities() {
-    return {"scripted", true, true, true, true, true, true, true, false, true, false, true};
+    return {"scripted", true, true, true, true, true, true, true, false, true, false, true, 0};
   }
 
   void bind(Events& events, const BackendSettings& settings) override {
