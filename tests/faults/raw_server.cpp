@@ -178,7 +178,11 @@ void RawServer::serve(int fd) {
     ssl = SSL_new(static_cast<SSL_CTX*>(tls_->context()));
     SSL_set_fd(ssl, fd);
     if (SSL_accept(ssl) != 1) {
-      ++handshake_failures_;
+      {
+        std::lock_guard lock(mutex_);
+        ++handshake_failures_;
+      }
+      handshake_failed_.notify_all();
       ready = false;
     }
   }
@@ -200,6 +204,12 @@ void RawServer::serve(int fd) {
     open_fds_.erase(std::find(open_fds_.begin(), open_fds_.end(), fd));
   }
   ::close(fd);
+}
+
+int RawServer::wait_for_handshake_failures(int count, std::chrono::milliseconds limit) {
+  std::unique_lock lock(mutex_);
+  handshake_failed_.wait_for(lock, limit, [&] { return handshake_failures_.load() >= count; });
+  return handshake_failures_.load();
 }
 
 namespace script {

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -72,6 +74,9 @@ public:
   int accepted() const { return accepted_.load(); }
   int finished() const { return finished_.load(); }
   int handshake_failures() const { return handshake_failures_.load(); }
+  // The client sees its own TLS error before this server's worker counts the failed handshake:
+  // waits (at most `limit`) until at least `count` were counted, and returns how many were.
+  int wait_for_handshake_failures(int count, std::chrono::milliseconds limit);
 
   void stop();
 
@@ -92,6 +97,7 @@ private:
   std::atomic<int> accepted_{0};
   std::atomic<int> finished_{0};
   std::atomic<int> handshake_failures_{0};
+  std::condition_variable handshake_failed_;  // with mutex_
 };
 
 // Canned scripts.
