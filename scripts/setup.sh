@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs what asyncload needs on Debian 12 (only what is missing), then configures and builds
 # one preset. Usage: scripts/setup.sh [preset]   (default: native)
+#        scripts/setup.sh --list   prints the packages, one a line (scripts/check-deps.sh reads it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-native}"
 
+# Everything the build, the tests and the benchmarks use (scripts/check-deps.sh checks that the
+# programs they run are all here): compilers and libraries, then the programs the tests start.
 packages=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libidn2-dev libssl-dev zlib1g-dev clang libclang-rt-14-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev doctest-dev libbenchmark-dev nginx ca-certificates
-          emscripten chromium)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev doctest-dev libbenchmark-dev ca-certificates
+          emscripten chromium nginx python3 time curl nodejs)
+if [ "$preset" = --list ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
