@@ -1,6 +1,8 @@
 // The OS file API on POSIX systems (Linux, macOS, Emscripten's file system).
 #include <asyncload/detail/files.hpp>
 
+#include <asyncload/detail/fault_injection.hpp>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -12,6 +14,13 @@ namespace {
 int fd(const File& file) { return static_cast<int>(file.native()); }
 
 std::string last_error() { return std::strerror(errno); }
+
+// Torture mode (fault_injection.hpp): the call fails as the OS would fail it, with `error`.
+bool injected(fault::Call call, int error) {
+  if (!fault::fail_point(call)) return false;
+  errno = error;
+  return true;
+}
 
 }  // namespace
 
@@ -29,6 +38,10 @@ File::~File() {
 }
 
 std::string create_new(const std::filesystem::path& path, File& file, bool& taken) {
+  if (injected(fault::Call::file_create, ENOSPC)) {
+    taken = false;
+    return last_error();
+  }
   const int created = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   taken = created < 0 && errno == EEXIST;
   if (created < 0) return last_error();
@@ -37,6 +50,7 @@ std::string create_new(const std::filesystem::path& path, File& file, bool& take
 }
 
 std::string write(File& file, std::string_view bytes) {
+  if (!bytes.empty() && injected(fault::Call::file_write, ENOSPC)) return last_error();
   while (!bytes.empty()) {
     const ssize_t n = ::write(fd(file), bytes.data(), bytes.size());
     if (n < 0) {
@@ -49,6 +63,7 @@ std::string write(File& file, std::string_view bytes) {
 }
 
 std::string truncate(File& file) {
+  if (injected(fault::Call::file_truncate, EIO)) return last_error();
   if (::ftruncate(fd(file), 0) != 0 || ::lseek(fd(file), 0, SEEK_SET) != 0) return last_error();
   return {};
 }
@@ -62,13 +77,16 @@ void start_writeback([[maybe_unused]] File& file, [[maybe_unused]] std::uint64_t
 
 std::string close(File& file) {
   // Not retried on EINTR: the descriptor is gone whatever close() says.
-  if (::close(static_cast<int>(file.release())) != 0) return last_error();
+  const int closed = ::close(static_cast<int>(file.release()));
+  // An injected failure closes the descriptor all the same, as a real EIO from close() does.
+  if (injected(fault::Call::file_close, EIO) || closed != 0) return last_error();
   return {};
 }
 
 std::string replace(const std::filesystem::path& from, const std::filesystem::path& to, File& replaced) {
   // O_NOFOLLOW: a symbolic link at `to` is what gets replaced, and its target is never opened.
   // O_NONBLOCK: opening a FIFO there must not wait for a writer.
+  if (injected(fault::Call::file_replace, EIO)) return last_error();
   File previous(::open(to.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (::rename(from.c_str(), to.c_str()) != 0) return last_error();
   replaced = std::move(previous);
@@ -76,11 +94,12 @@ std::string replace(const std::filesystem::path& from, const std::filesystem::pa
 }
 
 std::string remove(const std::filesystem::path& path) {
-  if (::unlink(path.c_str()) != 0) return last_error();
+  if (injected(fault::Call::file_remove, EIO) || ::unlink(path.c_str()) != 0) return last_error();
   return {};
 }
 
 std::string create_directories(const std::filesystem::path& dir) {
+  if (injected(fault::Call::file_mkdir, EACCES)) return last_error();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   return ec ? ec.message() : std::string();
