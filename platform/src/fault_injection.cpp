@@ -8,19 +8,19 @@ namespace {
 
 // Lock-free and allocation-free: fail_point() runs inside operator new and on two threads.
 std::atomic<bool> counting{false};
-std::atomic<std::uint64_t> counted{0};
-std::atomic<std::uint64_t> armed{0};
+std::atomic<std::uint64_t> counted[kinds];
+std::atomic<Call> armed_call{Call::easy_init};
+std::atomic<std::uint64_t> armed_nth{0};
 std::atomic<bool> has_fired{false};
-std::atomic<Call> fired_kind{Call::easy_init};
 thread_local int io_path_depth = 0;
 
 }  // namespace
 
 bool fail_point(Call call) noexcept {
   if (!counting.load(std::memory_order_acquire)) return false;
-  const std::uint64_t n = counted.fetch_add(1, std::memory_order_acq_rel) + 1;
-  if (n != armed.load(std::memory_order_acquire)) return false;
-  fired_kind.store(call, std::memory_order_relaxed);
+  const std::uint64_t n = counted[static_cast<int>(call)].fetch_add(1, std::memory_order_acq_rel) + 1;
+  if (call != armed_call.load(std::memory_order_acquire) || n != armed_nth.load(std::memory_order_acquire))
+    return false;
   has_fired.store(true, std::memory_order_release);
   return true;
 }
@@ -31,18 +31,18 @@ IoPath::Suspend::Suspend() noexcept : saved_(io_path_depth) { io_path_depth = 0;
 IoPath::Suspend::~Suspend() { io_path_depth = saved_; }
 bool on_io_path() noexcept { return io_path_depth > 0; }
 
-void arm(std::uint64_t nth) noexcept {
+void arm(Call call, std::uint64_t nth) noexcept {
   counting.store(false, std::memory_order_release);
-  counted.store(0);
-  armed.store(nth);
+  for (auto& count : counted) count.store(0);
+  armed_call.store(call);
+  armed_nth.store(nth);
   has_fired.store(false);
   counting.store(true, std::memory_order_release);
 }
 
 void disarm() noexcept { counting.store(false, std::memory_order_release); }
-std::uint64_t calls() noexcept { return counted.load(); }
+std::uint64_t calls(Call call) noexcept { return counted[static_cast<int>(call)].load(); }
 bool fired() noexcept { return has_fired.load(std::memory_order_acquire); }
-Call fired_call() noexcept { return fired_kind.load(); }
 
 const char* name(Call call) noexcept {
   switch (call) {

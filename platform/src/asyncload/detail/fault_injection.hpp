@@ -1,5 +1,5 @@
 // Torture mode's seam (issue 10): every fallible call of the I/O path asks fail_point() first,
-// so a test can make the Nth such call fail and check that the failure ends as one final event.
+// so a test can make the Nth such call (of one kind) fail and check that the failure ends as one final event.
 // Only the test library asyncload_lib_torture is built with ASYNCLOAD_FAULT_INJECTION (its
 // implementation: platform/src/fault_injection.cpp); everywhere else fail_point() is a constant
 // false and IoPath an empty struct, so the seam compiles to nothing. Not installed.
@@ -49,12 +49,15 @@ public:
 bool on_io_path() noexcept;
 
 // --- the test's controls -----------------------------------------------------------------------
-// Starts a run: resets the count, and makes the `nth` fallible call from now on fail (0: none).
-void arm(std::uint64_t nth) noexcept;
+// Calls are counted per kind, so that "the 3rd easy_setopt" is the same call in every run even
+// though the game thread's and the I/O thread's calls interleave differently.
+inline constexpr int kinds = static_cast<int>(Call::allocation) + 1;
+// Starts a run: resets the counts, and makes the `nth` call of kind `call` from now on fail
+// (nth 0: none fails).
+void arm(Call call, std::uint64_t nth) noexcept;
 void disarm() noexcept;                // stops counting until the next arm()
-std::uint64_t calls() noexcept;        // fallible calls counted since arm()
+std::uint64_t calls(Call call) noexcept;  // calls of that kind counted since arm()
 bool fired() noexcept;                 // whether the armed call happened (and failed)
-Call fired_call() noexcept;            // which kind it was, once fired()
 const char* name(Call call) noexcept;  // "easy_setopt", for reports
 
 #else
