@@ -121,13 +121,15 @@ std::string FileSink::open_locked() {
       return "cannot create directory " + directory.string() + ": " + why;
   }
   for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
-    const std::filesystem::path candidate = directory / temporary_names_();
+    std::filesystem::path candidate = directory / temporary_names_();
     bool taken = false;
     if (auto why = files::create_new(candidate, file_, taken); !why.empty()) {
       if (taken) continue;  // someone else's (an earlier run's?): left alone
       return "cannot create " + candidate.string() + ": " + why;
     }
-    temporary_ = candidate;
+    // Moved, not copied: a copy could run out of memory with the file created but unnamed here,
+    // and discard() could not remove it (found by torture mode).
+    temporary_ = std::move(candidate);
     return {};
   }
   return "cannot create a temporary file in " + (directory.empty() ? std::string(".") : directory.string()) +
