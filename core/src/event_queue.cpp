@@ -12,13 +12,16 @@ void EventQueue::progress(RequestId id, std::int64_t size_downloaded, std::int64
     waiting.content_length = content_length;
     return;
   }
-  waiting_progress_.emplace(id, queue_.size());
   ReadyEvent event;
   event.outcome.id = id;
   event.outcome.status = status::downloading;
   event.outcome.size_downloaded = size_downloaded;
   event.outcome.content_length = content_length;
+  // The slot is recorded once the event is in the queue: if queueing runs out of memory, no
+  // slot may point past the queue's end (found by torture mode).
+  const std::size_t slot = queue_.size();
   push_locked(std::move(event));
+  waiting_progress_.emplace(id, slot);
 }
 
 void EventQueue::finish(Outcome outcome) {
