@@ -107,13 +107,13 @@ int many_small(const bench::Args& args) {
     if (!issue_up_to(issue == "all" ? count : in_flight)) return bench::emit({{"case", "small"}}, false, http.last_error());
     const double c0 = thread_cpu_us();
     http.dispatch([&](const AsyncLoad& e) {
-      if (e.status() == 1) {
+      if (e.status() == Status::downloading) {
         ++progress;
-      } else if (e.status() == 0 && e.http_status() == 200 && e.result().size() == expect) {
+      } else if (e.status() == Status::complete && e.http_status() == 200 && e.result().size() == expect) {
         ++good;
       } else {
         ++bad;
-        if (problem.empty()) problem = "status " + std::to_string(e.status()) + " http " + std::to_string(e.http_status()) +
+        if (problem.empty()) problem = "status " + std::to_string(static_cast<int>(e.status())) + " http " + std::to_string(e.http_status()) +
                                        " size " + std::to_string(e.result().size()) + " " + std::string(e.error());
       }
     });
@@ -148,15 +148,15 @@ int one_big(const bench::Args& args, bool to_file) {
   FrameClock clock(fps, "wait");
   while (!done) {
     http.dispatch([&](const AsyncLoad& e) {
-      if (e.status() == 1) {
+      if (e.status() == Status::downloading) {
         ++progress;
         return;
       }
       done = true;
       bytes = to_file ? static_cast<std::int64_t>(std::filesystem::file_size(e.result()))
                       : static_cast<std::int64_t>(e.result().size());
-      ok = e.status() == 0 && e.http_status() == 200 && (expect < 0 || bytes == expect);
-      if (!ok) problem = "status " + std::to_string(e.status()) + " http " + std::to_string(e.http_status()) +
+      ok = e.status() == Status::complete && e.http_status() == 200 && (expect < 0 || bytes == expect);
+      if (!ok) problem = "status " + std::to_string(static_cast<int>(e.status())) + " http " + std::to_string(e.http_status()) +
                          " bytes " + std::to_string(bytes) + " " + std::string(e.error());
     });
     if (!done) clock.wait(http);
@@ -186,12 +186,12 @@ int latency(const bench::Args& args) {
   FrameClock clock(fps, "wait");
   for (std::int64_t i = -1; i < count || waiting;) {  // i == -1: the warm-up request (connect)
     http.dispatch([&](const AsyncLoad& e) {
-      if (e.status() == 1) return;
+      if (e.status() == Status::downloading) return;
       const auto now = Clock::now();
       waiting = false;
-      if (e.status() != 0 || e.http_status() != 200 || e.result().size() != expect) {
+      if (e.status() != Status::complete || e.http_status() != 200 || e.result().size() != expect) {
         ++bad;
-        problem = "status " + std::to_string(e.status()) + " " + std::string(e.error());
+        problem = "status " + std::to_string(static_cast<int>(e.status())) + " " + std::string(e.error());
       } else if (i > 0) {
         samples.push_back(bench::micros_between(issued, now));
       }
@@ -241,7 +241,7 @@ int frame_stalls(const bench::Args& args) {
   std::string problem;
   auto fail = [&](const AsyncLoad& e) {
     ++bad;
-    problem = "id " + std::to_string(e.id()) + " status " + std::to_string(e.status()) + " " + std::string(e.error());
+    problem = "id " + std::to_string(e.id()) + " status " + std::to_string(static_cast<int>(e.status())) + " " + std::string(e.error());
   };
   RequestId big = -1;
   const auto start = Clock::now();
@@ -256,13 +256,13 @@ int frame_stalls(const bench::Args& args) {
     http.dispatch([&](const AsyncLoad& e) {
       const auto h0 = Clock::now();
       ++frame.events;
-      if (e.status() != 1) {
+      if (e.status() != Status::downloading) {
         if (e.id() == big) {
           big_done = true;
           const auto bytes = out.empty() ? static_cast<std::int64_t>(e.result().size())
                                          : static_cast<std::int64_t>(std::filesystem::file_size(e.result()));
-          if (e.status() != 0 || e.http_status() != 200 || (expect >= 0 && bytes != expect)) fail(e);
-        } else if (e.status() == 0 && e.http_status() == 200 && e.result().size() == small_expect) {
+          if (e.status() != Status::complete || e.http_status() != 200 || (expect >= 0 && bytes != expect)) fail(e);
+        } else if (e.status() == Status::complete && e.http_status() == 200 && e.result().size() == small_expect) {
           ++small_good;
         } else {
           fail(e);

@@ -14,12 +14,12 @@
 //                                  test server's /bytes/1024
 //
 // Time per event = 1 / items_per_second (CPU time). The scripted backend reports finals on this
-// thread while the timing is paused, so what the core does in EventQueue::finish() (building the
+// thread while the timing is paused, so what the core does in EventQueue::report_final() (building the
 // response_headers object) is left out, as it runs on the I/O thread natively. Extra flag:
 // --smoke (a quick run for ctest). Exits 1 if a dispatch() delivered a different number of
 // events than expected.
 #include <asyncload/asyncload.hpp>
-#include <asyncload/scripted_backend.hpp>
+#include <asyncload/testing/scripted_backend.hpp>
 #include <testserver/test_server.hpp>
 
 #include <benchmark/benchmark.h>
@@ -160,8 +160,8 @@ public:
 
 private:
   void progress(RequestId id, std::int64_t size, std::int64_t length) override { events_->progress(id, size, length); }
-  void finish(Outcome outcome) override {
-    events_->finish(std::move(outcome));
+  void report_final(Outcome outcome) override {
+    events_->report_final(std::move(outcome));
     std::lock_guard lock(mutex_);
     ++finals_;
     finished_.notify_all();
@@ -193,7 +193,7 @@ void ready_curl(benchmark::State& state) {
     std::size_t finals = 0;
     const std::size_t delivered = http.dispatch([&](const AsyncLoad& e) {
       benchmark::DoNotOptimize(&e);
-      finals += e.status() == 0 && e.http_status() == 200 && e.result().size() == 1024;
+      finals += e.status() == Status::complete && e.http_status() == 200 && e.result().size() == 1024;
     });
     if (finals != static_cast<std::size_t>(n)) {
       fail(state, "delivered " + std::to_string(finals) + " good finals of " + std::to_string(n) + " (" +

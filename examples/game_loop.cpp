@@ -20,13 +20,13 @@ int main(int argc, char** argv) {
   while (!done) {  // 60 frames a second
     http.dispatch([&](const asyncload::AsyncLoad& event) {
       if (event.id() != scores) return;
-      if (event.status() == 1) {
+      if (event.status() == asyncload::Status::downloading) {
         std::cout << "downloading " << event.size_downloaded() << " of " << event.content_length() << "\n";
-      } else if (event.status() == 0) {
+      } else if (event.status() == asyncload::Status::complete) {
         std::cout << "HTTP " << event.http_status() << ", " << event.result().size() << " bytes\n";
         done = true;
       } else {
-        std::cout << "failed (" << event.status() << "): " << event.error() << "\n";
+        std::cout << "failed (" << static_cast<int>(event.status()) << "): " << event.error() << "\n";
         done = true;
       }
     });

@@ -48,6 +48,7 @@ namespace {
 using asyncload::AsyncLoad;
 using asyncload::Http;
 using asyncload::RequestId;
+using asyncload::Status;
 
 // One demo request and what it must end with.
 struct DemoRequest {
@@ -76,15 +77,15 @@ Demo* demo = nullptr;  // lives as long as the page
 
 // ---- expectations --------------------------------------------------------------------------
 
-std::string want(const AsyncLoad& e, int status, long http_status) {
+std::string want(const AsyncLoad& e, Status status, long http_status) {
   if (e.status() == status && e.http_status() == http_status) return "";
-  return "wanted status " + std::to_string(status) + ", http " + std::to_string(http_status);
+  return "wanted status " + std::to_string(static_cast<int>(status)) + ", http " + std::to_string(http_status);
 }
 
-std::string want_ok(const AsyncLoad& e) { return want(e, 0, 200); }
+std::string want_ok(const AsyncLoad& e) { return want(e, Status::complete, 200); }
 
 std::string want_failure(const AsyncLoad& e) {
-  if (e.status() < 0 && e.http_status() == 0) return "";
+  if (e.failed() && e.http_status() == 0) return "";
   return "wanted a failure: status < 0, http 0";
 }
 
@@ -186,7 +187,7 @@ void add_requests(Demo& d) {
         return echoed_body(e.result()) == kPosted ? std::string() : "the echo lacks the body";
       });
   add("GET", "/status/404", "not found, still a completed exchange: status 0, http 404",
-      get("/status/404"), [](const AsyncLoad& e) { return want(e, 0, 404); });
+      get("/status/404"), [](const AsyncLoad& e) { return want(e, Status::complete, 404); });
 
   const std::string foreign = page_parameter("foreign");
   if (!foreign.empty()) {
@@ -235,7 +236,7 @@ void on_event(Demo& d, const AsyncLoad& e) {
   if (!r) return;
   const auto loaded = static_cast<double>(e.size_downloaded());
   const auto total = static_cast<double>(e.content_length());
-  if (e.status() == 1) {
+  if (e.status() == Status::downloading) {
     ++r->progress_events;
     ui_progress(r->row, loaded, total);
     return;
@@ -245,13 +246,13 @@ void on_event(Demo& d, const AsyncLoad& e) {
   r->problem = r->check(e);
   if (r->problem.empty() && r->want_progress && r->progress_events == 0)
     r->problem = "wanted progress events";
-  std::string verdict = "status " + std::to_string(e.status()) + ", http " +
+  std::string verdict = "status " + std::to_string(static_cast<int>(e.status())) + ", http " +
                         std::to_string(e.http_status());
   if (r->progress_events > 0)
     verdict += ", " + std::to_string(r->progress_events) + " progress event" +
                (r->progress_events == 1 ? "" : "s");
   verdict += r->problem.empty() ? " — as expected" : " — UNEXPECTED: " + r->problem;
-  ui_final(r->row, e.status(), static_cast<int>(e.http_status()), loaded, total,
+  ui_final(r->row, static_cast<int>(e.status()), static_cast<int>(e.http_status()), loaded, total,
            shown_map(e).c_str(), verdict.c_str(), r->problem.empty());
 }
 
@@ -263,11 +264,11 @@ void finish(Demo& d) {
   for (const auto& r : d.requests) {
     std::string line = "demo: #" + std::to_string(r.id) + " " + r.method + " " + r.url + " -> ";
     if (r.final_event) {
-      line += "status " + std::to_string(r.final_event->status()) + ", http " +
+      line += "status " + std::to_string(static_cast<int>(r.final_event->status())) + ", http " +
               std::to_string(r.final_event->http_status()) + ", " +
               std::to_string(r.final_event->size_downloaded()) + " bytes";
       if (r.progress_events > 0) line += ", " + std::to_string(r.progress_events) + " progress";
-      if (r.final_event->status() < 0) line += " (" + std::string(r.final_event->error()) + ")";
+      if (r.final_event->failed()) line += " (" + std::string(r.final_event->error()) + ")";
     } else {
       line += "no final event";
     }

@@ -8,7 +8,7 @@
 //   another thread. The destructor touches the I/O thread's state only after joining it.
 //   I/O thread (run()): everything else. It owns the multi, every easy handle, every Job, the
 //   waiting FIFO and the idle-handle free list, and it makes every Events call: progress() from
-//   curl's write and progress callbacks, finish() after curl_multi_info_read() or a stall.
+//   curl's write and progress callbacks, report_final() after curl_multi_info_read() or a stall.
 //
 // Lifecycle of a transfer
 //   queued     start() appended the Transfer to pending_starts_ (game thread);
@@ -16,7 +16,7 @@
 //   running    fewer than max_connections were running: the Job got an easy handle (reused from
 //              the free list when one is idle) and was added to the multi;
 //   finished   curl reported it done, or it stalled: the handle goes back to the free list and
-//              Events::finish() is called exactly once;
+//              Events::report_final() is called exactly once;
 //   cancelled  cancel() drops it while waiting or running, silently (the core reports -3).
 //   On destruction every running handle is removed and freed without any Events call.
 //
@@ -122,7 +122,7 @@ struct Job {
   std::int64_t progress_reported = 0;
   curl_off_t upload_seen = 0;
   std::size_t running_index = 0;          // position in CurlBackend::running_
-  int sink_status = status::complete;     // negative once the sink refused a write
+  Status sink_status = Status::complete;  // the failure once the sink refused a write
   std::string sink_exception;             // what() of a sink that threw instead of refusing
   bool body_begun = false;                // sink->begin() called for the current response
   bool silenced = false;                  // being removed: callbacks must report nothing
@@ -167,8 +167,8 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   if (!job.transfer.sink) return length;
   try {
     if (!job.body_begun) begin_body(job);
-    const int result = job.transfer.sink->write(std::string_view(data, length));
-    if (result >= 0) {
+    const Status result = job.transfer.sink->write(std::string_view(data, length));
+    if (result == Status::complete) {
       // Progress from here rather than only from curl's progress callback: on a fast link
       // curl reads up to 100 buffers before it calls that once, so a bar would jump.
       if (job.transfer.report_progress) {
@@ -182,10 +182,10 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     }
     job.sink_status = result;
   } catch (const std::exception& e) {  // never let an exception unwind through libcurl
-    job.sink_status = status::network_error;
+    job.sink_status = Status::network_error;
     job.sink_exception = e.what();
   } catch (...) {
-    job.sink_status = status::network_error;
+    job.sink_status = Status::network_error;
     job.sink_exception = "the body sink threw";
   }
   return 0;  // anything but `length` makes curl stop with CURLE_WRITE_ERROR
@@ -328,17 +328,21 @@ public:
   }
 
   Capabilities capabilities() const override {
-    Capabilities caps;
-    caps.backend = "curl";
-    caps.progress_events = caps.response_headers = caps.cancel = true;
-    caps.connect_timeout = caps.stall_timeout = caps.total_timeout = true;
-    caps.file_download = true;
-    caps.crossorigin = false;  // no CORS outside a browser
-    caps.redirect_limit = true;
-    caps.relative_urls = false;  // no page to resolve against
-    caps.blocking_wait = true;
-    caps.connections_per_host = 0;  // only max_connections (no CURLMOPT_MAX_HOST_CONNECTIONS)
-    return caps;
+    return {
+        .backend = "curl",
+        .progress_events = true,
+        .response_headers = true,
+        .cancel = true,
+        .connect_timeout = true,
+        .stall_timeout = true,
+        .total_timeout = true,
+        .file_download = true,
+        .crossorigin = false,    // no CORS outside a browser
+        .redirect_limit = true,
+        .relative_urls = false,  // no page to resolve against
+        .blocking_wait = true,
+        .connections_per_host = 0,  // only max_connections (no CURLMOPT_MAX_HOST_CONNECTIONS)
+    };
   }
 
   void start(Transfer transfer) override { queue_command(pending_starts_, std::move(transfer)); }
@@ -406,9 +410,9 @@ private:
       // The core never reuses a live id; refuse rather than confuse two transfers.
       Outcome outcome;
       outcome.id = id;
-      outcome.status = status::network_error;
+      outcome.status = Status::network_error;
       outcome.error = "request id already in flight";
-      events_->finish(std::move(outcome));
+      events_->report_final(std::move(outcome));
       return;
     }
     waiting_.push_back(id);
@@ -443,11 +447,11 @@ private:
     if (setup != CURLE_OK || added != CURLM_OK) {
       Outcome outcome;
       outcome.id = job.transfer.id;
-      outcome.status = status::network_error;
+      outcome.status = Status::network_error;
       outcome.error = setup != CURLE_OK ? curl_easy_strerror(setup) : curl_multi_strerror(added);
       release_easy(job);
       jobs_.erase(outcome.id);
-      events_->finish(std::move(outcome));
+      events_->report_final(std::move(outcome));
       return;
     }
     job.started = job.last_activity = Clock::now();  // the stall clock starts in the multi
@@ -553,7 +557,7 @@ private:
   }
 
   void finish(Job& job, CURLcode result) {
-    int code = status::complete;
+    Status code = Status::complete;
     std::string error;
     switch (result) {
       case CURLE_OK:
@@ -567,11 +571,11 @@ private:
         }
         break;
       case CURLE_WRITE_ERROR:
-        if (job.sink_status < 0) {
+        if (job.sink_status != Status::complete) {
           code = job.sink_status;
           error = !job.sink_exception.empty() ? job.sink_exception : job.transfer.sink->failure();
         } else {
-          code = status::network_error;
+          code = Status::network_error;
           error = curl_error_text(job, result);
         }
         break;
@@ -581,16 +585,16 @@ private:
         const auto elapsed = Clock::now() - job.started;
         const auto total_limit = job.transfer.total_timeout;
         const bool total = total_limit.count() > 0 && elapsed >= total_limit;
-        code = status::timeout;
+        code = Status::timeout;
         error = (total ? "total timeout: " : "connect timeout: ") + curl_error_text(job, result);
         break;
       }
       case CURLE_FILESIZE_EXCEEDED:
-        code = status::too_large;
+        code = Status::too_large;
         error = curl_error_text(job, result);
         break;
       case CURLE_OUT_OF_MEMORY:
-        code = status::network_error;
+        code = Status::network_error;
         // libcurl 7.88 refuses a response header line over CURL_MAX_HTTP_HEADER (100 KiB) with
         // CURLE_OUT_OF_MEMORY and no message; a status line in and no body yet tells it apart.
         error = !job.error_buffer[0] && !job.body_begun && response_code(job) > 0
@@ -598,13 +602,13 @@ private:
                     : curl_error_text(job, result);
         break;
       default:
-        code = status::network_error;
+        code = Status::network_error;
         error = curl_error_text(job, result);
         break;
     }
     Outcome outcome = outcome_of(job, code, std::move(error));
     retire(job);
-    events_->finish(std::move(outcome));
+    events_->report_final(std::move(outcome));
   }
 
   // Ends every running transfer whose stall deadline passed; returns how long the next poll
@@ -625,17 +629,17 @@ private:
         ++i;
         continue;
       }
-      Outcome outcome = outcome_of(job, status::timeout,
+      Outcome outcome = outcome_of(job, Status::timeout,
           "stalled: no data for " + std::to_string(job.transfer.stall_timeout.count()) + " ms");
       retire(job);  // moves the last running job into slot i: look at i again
-      events_->finish(std::move(outcome));
+      events_->report_final(std::move(outcome));
     }
     if (earliest == Clock::time_point::max()) return idle_poll_ms;
     const auto wait = std::chrono::ceil<milliseconds>(earliest - now).count();
     return static_cast<int>(std::clamp<std::int64_t>(wait, 1, idle_poll_ms));
   }
 
-  Outcome outcome_of(Job& job, int code, std::string error) {
+  Outcome outcome_of(Job& job, Status code, std::string error) {
     Outcome outcome;
     outcome.id = job.transfer.id;
     outcome.status = code;

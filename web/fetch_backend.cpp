@@ -137,18 +137,21 @@ public:
   }
 
   Capabilities capabilities() const override {
-    Capabilities caps;
-    caps.backend = "emscripten_fetch";
-    caps.progress_events = caps.response_headers = caps.cancel = true;
-    caps.connect_timeout = false;  // the browser has none
-    caps.stall_timeout = caps.total_timeout = true;
-    caps.file_download = true;     // into Emscripten's file system
-    caps.crossorigin = true;
-    caps.redirect_limit = false;   // XHR follows up to 20 redirects, invisibly
-    caps.relative_urls = true;
-    caps.blocking_wait = false;
-    caps.connections_per_host = connections_per_origin;
-    return caps;
+    return {
+        .backend = "emscripten_fetch",
+        .progress_events = true,
+        .response_headers = true,
+        .cancel = true,
+        .connect_timeout = false,  // the browser has none
+        .stall_timeout = true,
+        .total_timeout = true,
+        .file_download = true,     // into Emscripten's file system
+        .crossorigin = true,
+        .redirect_limit = false,   // XHR follows up to 20 redirects, invisibly
+        .relative_urls = true,
+        .blocking_wait = false,
+        .connections_per_host = connections_per_origin,
+    };
   }
 
   std::string refusal(const Transfer& transfer) const override {
@@ -249,7 +252,7 @@ private:
     running_.emplace(t.id, std::move(owned));
     job.fetch = emscripten_fetch(&attr, t.url.c_str());
     if (!job.fetch) {
-      finish_with(job, status::network_error, "emscripten_fetch refused the request");
+      finish_with(job, Status::network_error, "emscripten_fetch refused the request");
       return;
     }
     if (t.stall_timeout.count() > 0)
@@ -278,7 +281,7 @@ private:
     const double stall_ms = static_cast<double>(job.transfer.stall_timeout.count());
     const double idle_ms = emscripten_get_now() - job.last_activity_ms;
     if (idle_ms + 1 >= stall_ms) {
-      job.backend->finish_with(job, status::timeout,
+      job.backend->finish_with(job, Status::timeout,
                                "stalled: no data for " + std::to_string(job.transfer.stall_timeout.count()) + " ms");
     } else {
       job.stall_timer = emscripten_set_timeout(&FetchBackend::on_stall_timer, stall_ms - idle_ms, &job);
@@ -293,10 +296,10 @@ private:
       const double elapsed_ms = emscripten_get_now() - job.started_ms;
       const auto total_ms = job.transfer.total_timeout.count();
       if (total_ms > 0 && elapsed_ms + 5 >= static_cast<double>(total_ms)) {
-        outcome.status = status::timeout;
+        outcome.status = Status::timeout;
         outcome.error = "total timeout: no complete response within " + std::to_string(total_ms) + " ms";
       } else {
-        outcome.status = status::network_error;
+        outcome.status = Status::network_error;
         outcome.error = "network error: the browser refused or could not reach " + job.transfer.url +
                         " (unreachable, CORS, or mixed content; the browser does not say which)";
       }
@@ -327,7 +330,8 @@ private:
     if (BodySink* sink = job.transfer.sink.get()) {
       sink->begin(fetch->status, outcome.content_length);
       if (body_bytes > 0) {
-        if (int written = sink->write(std::string_view(fetch->data, static_cast<size_t>(body_bytes))); written < 0) {
+        if (Status written = sink->write(std::string_view(fetch->data, static_cast<size_t>(body_bytes)));
+            written != Status::complete) {
           outcome.status = written;
           outcome.error = sink->failure();
         }
@@ -336,7 +340,7 @@ private:
     retire(job, &outcome);
   }
 
-  void finish_with(Job& job, int code, std::string error) {
+  void finish_with(Job& job, Status code, std::string error) {
     Outcome outcome;
     outcome.id = job.transfer.id;
     outcome.status = code;
@@ -350,7 +354,7 @@ private:
   // the waiting transfers its connection lets through.
   void retire(Job& job, Outcome* outcome) {
     close(job);
-    if (outcome) events_->finish(std::move(*outcome));
+    if (outcome) events_->report_final(std::move(*outcome));
     const auto origin = origins_.find(job.origin);
     running_.erase(job.transfer.id);  // `job` is gone from here on
     --origin->second.running;

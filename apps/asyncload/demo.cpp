@@ -43,7 +43,7 @@ struct DemoRequest {
   std::string verb;    // as shown: GET, FILE, POST
   std::string target;  // path on the demo server, or a full URL
   std::string what;    // the legend's explanation
-  int want_status = 0;
+  Status want_status = Status::complete;
   long want_http = 200;
   bool want_progress = false;
   // Extra check of the final event; returns "" when fine, else what is wrong.
@@ -101,7 +101,7 @@ int run_demo(const Command& command) {
   using Check = std::function<std::string(const AsyncLoad&)>;
   std::vector<DemoRequest> requests;
   auto add = [&](std::string verb, std::string target, std::string what, Check check = {},
-                 int want_status = status::complete, long want_http = 200) {
+                 Status want_status = Status::complete, long want_http = 200) {
     DemoRequest& r = requests.emplace_back();
     r.verb = std::move(verb);
     r.target = std::move(target);
@@ -144,9 +144,9 @@ int run_demo(const Command& command) {
         return ok ? "" : "the echo lacks the body";
       });
   add("GET", "/status/404", "not found, yet a completed exchange: status 0, http 404", {},
-      status::complete, 404);
+      Status::complete, 404);
   add("GET", std::string(refused_url), "nothing listens there: status -1, http 0, an error", {},
-      status::network_error, 0);
+      Status::network_error, 0);
 
   auto url_of = [&](const DemoRequest& r) {
     return r.target.starts_with("http") ? r.target : base + r.target;
@@ -195,7 +195,7 @@ int run_demo(const Command& command) {
     bar.before_output();
     if (stdout_ok) stdout_ok = write_line(event_json(event.map(), ResultStyle::shortened));
     DemoRequest* r = find(event.id());
-    if (event.status() == status::downloading) {
+    if (event.status() == Status::downloading) {
       bar.progress(event.id(), event.size_downloaded(), event.content_length());
       if (r) ++r->progress_events;
       return;
@@ -231,17 +231,17 @@ int run_demo(const Command& command) {
       problem = "missing";
     } else {
       const AsyncLoad& e = *r.final_event;
-      line += "status " + std::to_string(e.status()) + ", http " + std::to_string(e.http_status()) +
+      line += "status " + std::to_string(static_cast<int>(e.status())) + ", http " + std::to_string(e.http_status()) +
               ", " + human_bytes(e.size_downloaded()) + ", frame " + std::to_string(r.final_frame);
       if (r.progress_events > 0)
         line += ", " + std::to_string(r.progress_events) +
                 (r.progress_events == 1 ? " progress event" : " progress events");
-      if (e.status() < 0)
+      if (e.failed())
         line += "  (" + std::string(e.error()) + ")";
       else if (r.verb != "FILE")
         line += preview(e.result());
       if (e.status() != r.want_status || e.http_status() != r.want_http)
-        problem = "wanted status " + std::to_string(r.want_status) + ", http " +
+        problem = "wanted status " + std::to_string(static_cast<int>(r.want_status)) + ", http " +
                   std::to_string(r.want_http);
       else if (r.want_progress && r.progress_events == 0)
         problem = "wanted progress events";

@@ -94,12 +94,12 @@ int run_requests(const Command& command) {
   auto handler = [&](const AsyncLoad& event) {
     bar.before_output();
     if (stdout_ok) stdout_ok = write_line(event_json(event.map(), ResultStyle::exact));
-    if (event.status() == status::downloading) {
+    if (event.status() == Status::downloading) {
       bar.progress(event.id(), event.size_downloaded(), event.content_length());
       return;
     }
     bar.done(event.id());
-    if (event.status() < 0) failed = true;
+    if (event.failed()) failed = true;
   };
 
   const bool finished = run_game_loop(command.fps, [&](std::uint64_t frame) {

@@ -43,11 +43,11 @@ asyncload::Http* http = nullptr;  // lives as long as the page
 Measurement m;
 
 void check(const asyncload::AsyncLoad& e) {
-  if (e.status() == 1) return;  // progress
+  if (e.status() == asyncload::Status::downloading) return;  // progress
   ++m.finals;
   if (!m.problem.empty()) return;
-  if (e.status() != 0 || e.http_status() != 200) {
-    m.problem = "request " + std::to_string(e.id()) + ": status " + std::to_string(e.status()) +
+  if (e.status() != asyncload::Status::complete || e.http_status() != 200) {
+    m.problem = "request " + std::to_string(e.id()) + ": status " + std::to_string(static_cast<int>(e.status())) +
                 ", http " + std::to_string(e.http_status()) + " " + std::string(e.error());
   } else if (static_cast<std::int64_t>(e.result().size()) != m.bytes) {
     m.problem = "request " + std::to_string(e.id()) + ": " + std::to_string(e.result().size()) +

@@ -24,7 +24,7 @@ boost::json::object progress_map(RequestId id, std::string_view url, std::int64_
   boost::json::object map;
   map.reserve(5);
   map.emplace("id", id);
-  map.emplace("status", status::downloading);
+  map.emplace("status", static_cast<int>(Status::downloading));
   map.emplace("url", url);
   map.emplace("contentLength", content_length);
   map.emplace("sizeDownloaded", size_downloaded);
@@ -36,14 +36,14 @@ boost::json::object final_map(const Outcome& outcome, boost::json::string url, b
   boost::json::object map;
   map.reserve(9);
   map.emplace("id", outcome.id);
-  map.emplace("status", outcome.status);
+  map.emplace("status", static_cast<int>(outcome.status));  // GameMaker's integer
   map.emplace("url", std::move(url));
   map.emplace("http_status", outcome.http_status);
   map.emplace("result", std::move(result));
   map.emplace("response_headers", std::move(response_headers));
   map.emplace("contentLength", outcome.content_length);
   map.emplace("sizeDownloaded", outcome.size_downloaded);
-  if (outcome.status < 0) map.emplace("error", outcome.error);
+  if (static_cast<int>(outcome.status) < 0) map.emplace("error", outcome.error);
   return map;
 }
 
@@ -67,7 +67,9 @@ std::string_view string_or_empty(const boost::json::object& map, std::string_vie
 }  // namespace
 
 RequestId AsyncLoad::id() const { return integer_or(map_, "id", -1); }
-int AsyncLoad::status() const { return static_cast<int>(integer_or(map_, "status", status::network_error)); }
+Status AsyncLoad::status() const {
+  return static_cast<Status>(integer_or(map_, "status", static_cast<int>(Status::network_error)));
+}
 long AsyncLoad::http_status() const { return static_cast<long>(integer_or(map_, "http_status", 0)); }
 std::string_view AsyncLoad::url() const { return string_or_empty(map_, "url"); }
 std::string_view AsyncLoad::result() const { return string_or_empty(map_, "result"); }

@@ -14,7 +14,7 @@ void EventQueue::progress(RequestId id, std::int64_t size_downloaded, std::int64
   }
   ReadyEvent event;
   event.outcome.id = id;
-  event.outcome.status = status::downloading;
+  event.outcome.status = Status::downloading;
   event.outcome.size_downloaded = size_downloaded;
   event.outcome.content_length = content_length;
   // The slot is recorded once the event is in the queue: if queueing runs out of memory, no
@@ -24,7 +24,7 @@ void EventQueue::progress(RequestId id, std::int64_t size_downloaded, std::int64
   waiting_progress_.emplace(id, slot);
 }
 
-void EventQueue::finish(Outcome outcome) {
+void EventQueue::report_final(Outcome outcome) {
   // On the calling (backend) thread and outside the lock: the headers object is the costliest
   // part of a final async_load map, and the game thread's frame need not pay for it.
   boost::json::object headers = header_object(outcome.response_headers);

@@ -1,6 +1,6 @@
 // The ready queue between the backend's thread and the game thread.
 //
-// Backend side (any one thread): progress() and finish() append in the order things happen.
+// Backend side (any one thread): progress() and report_final() append in the order things happen.
 // A request's progress that is still waiting is updated in place rather than appended again:
 // that is the coalescing, so the queue holds at most one progress entry per request.
 // Game side: take_all() moves everything at once; what arrives later waits for the next take.
@@ -21,7 +21,7 @@ namespace asyncload::detail {
 struct ReadyEvent {
   bool is_final = false;
   Outcome outcome;  // progress entries use id, content_length and size_downloaded only
-  // A final event's async_load "response_headers", built by finish() on the backend's thread so
+  // A final event's async_load "response_headers", built by report_final() on the backend's thread so
   // that the game thread's dispatch() only moves it into the map (outcome.response_headers is
   // then empty).
   boost::json::object response_headers;
@@ -30,7 +30,7 @@ struct ReadyEvent {
 class EventQueue final : public Events {
 public:
   void progress(RequestId id, std::int64_t size_downloaded, std::int64_t content_length) override;
-  void finish(Outcome outcome) override;
+  void report_final(Outcome outcome) override;
 
   // Game thread. Appends every ready event to `out`, in order (an empty `out` is swapped in, so
   // the lock is held for no copying).

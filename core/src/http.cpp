@@ -11,6 +11,7 @@
 //   cancelled http_cancel queues a -3 final at once; whatever the backend still reports for the
 //             id is dropped at delivery.
 #include <asyncload/asyncload.hpp>
+#include <asyncload/backend.hpp>
 
 #include "async_load.hpp"
 #include "event_queue.hpp"
@@ -132,7 +133,7 @@ struct Http::State {
   // The final event of `request`: commits its file or fills its buffer, then builds the map.
   boost::json::object finish(Request& request, Outcome& outcome, boost::json::object response_headers) {
     boost::json::value result = "";
-    if (outcome.status == status::complete) {
+    if (outcome.status == Status::complete) {
       if (request.file) {
         if (is_success(outcome.http_status)) {
           files::File replaced;
@@ -140,7 +141,7 @@ struct Http::State {
             result = request.file->target().string();
             if (replaced.is_open()) spent->replaced_files.push_back(std::move(replaced));
           } else {
-            outcome.status = status::file_error;
+            outcome.status = Status::file_error;
             outcome.error = std::move(why);
           }
         }
@@ -260,10 +261,10 @@ bool Http::http_cancel(RequestId id) {
   if (request.file) request.file->discard();
   Outcome outcome;
   outcome.id = id;
-  outcome.status = status::cancelled;
+  outcome.status = Status::cancelled;
   outcome.error = "cancelled by http_cancel";
   outcome.size_downloaded = std::max<std::int64_t>(request.delivered_bytes, 0);
-  s.events.finish(std::move(outcome));
+  s.events.report_final(std::move(outcome));
   return true;
 }
 
@@ -318,7 +319,7 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
       continue;
     }
 
-    if (request.cancelled && event.outcome.status != status::cancelled) continue;  // the -3 follows
+    if (request.cancelled && event.outcome.status != Status::cancelled) continue;  // the -3 follows
     AsyncLoad load(s.finish(request, event.outcome, std::move(event.response_headers)));
     s.requests.erase(found);
     ++delivered;

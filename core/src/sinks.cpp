@@ -25,17 +25,17 @@ void MemorySink::begin(long, std::int64_t content_length) {
   }
 }
 
-int MemorySink::write(std::string_view bytes) {
+Status MemorySink::write(std::string_view bytes) {
   if (bytes.size() > limit_ - total_) {
     failure_ = "response body over max_body_bytes (" + std::to_string(limit_) + ")";
-    return status::too_large;
+    return Status::too_large;
   }
   total_ += bytes.size();
   const std::size_t room = keep_at_most_ - body_.size();
   if (room < bytes.size() && keep_at_most_ == boost::json::string::max_size()) {
     failure_ = "response body over " + std::to_string(keep_at_most_) +
                " bytes cannot be held in memory; use http_get_file";
-    return status::too_large;
+    return Status::too_large;
   }
   const std::size_t keep = std::min(room, bytes.size());
   // Past what begin() reserved, a body still within its announced length gets the rest of it in
@@ -45,7 +45,7 @@ int MemorySink::write(std::string_view bytes) {
   if (body_.size() + keep > body_.capacity() && announced_ > body_.capacity())
     body_.reserve(std::min({announced_, keep_at_most_, limit_}));
   body_.append(bytes.substr(0, keep));
-  return status::complete;
+  return Status::complete;
 }
 
 // ---- FileSink ------------------------------------------------------------------------------
@@ -83,19 +83,19 @@ void FileSink::begin(long, std::int64_t) {
   replacing_ = std::filesystem::exists(target_, ec);
 }
 
-int FileSink::write(std::string_view bytes) {
+Status FileSink::write(std::string_view bytes) {
   std::lock_guard lock(mutex_);
   if (discarded_) {
     if (failure_.empty()) failure_ = "download discarded";
-    return status::file_error;
+    return Status::file_error;
   }
   if (!file_.is_open()) {
     failure_ = open_locked();
-    if (!failure_.empty()) return status::file_error;
+    if (!failure_.empty()) return Status::file_error;
   }
   if (auto why = files::write(file_, bytes); !why.empty()) {
     fail_locked("cannot write " + temporary_.string() + ": " + why);
-    return status::file_error;
+    return Status::file_error;
   }
   written_ += bytes.size();
   // Starts writing back what came in so far, here on the backend's thread. Otherwise the rename
@@ -106,7 +106,7 @@ int FileSink::write(std::string_view bytes) {
     files::start_writeback(file_, written_back_, written_ - written_back_);
     written_back_ = written_;
   }
-  return status::complete;
+  return Status::complete;
 }
 
 std::string FileSink::failure() const {

@@ -20,7 +20,7 @@ class MemorySink final : public BodySink {
 public:
   MemorySink(std::size_t limit, std::size_t keep_at_most);
   void begin(long http_status, std::int64_t content_length) override;
-  int write(std::string_view bytes) override;
+  Status write(std::string_view bytes) override;
   std::string failure() const override { return failure_; }
 
   boost::json::string take_body() { return std::move(body_); }
@@ -50,7 +50,7 @@ public:
                     std::function<std::string()> temporary_names = random_temporary_name);
   ~FileSink() override;  // discards what was not committed
   void begin(long http_status, std::int64_t content_length) override;
-  int write(std::string_view bytes) override;
+  Status write(std::string_view bytes) override;
   std::string failure() const override;
 
   // Game thread. Renames the temporary file onto the target: "" on success, else why not. A

@@ -2,7 +2,7 @@
 // becomes last_error(). Nothing here touches the network.
 #pragma once
 
-#include <asyncload/backend.hpp>
+#include <asyncload/types.hpp>
 
 #include <filesystem>
 #include <string>

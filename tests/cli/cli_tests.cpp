@@ -432,7 +432,7 @@ TEST_CASE("cli: serve prints its URL, serves, and stops on SIGTERM") {
   REQUIRE(id >= 0);
   const Frames frames = run_until_final(http, {id});
   const AsyncLoad& e = frames.final_event(id);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == "status 200");
 

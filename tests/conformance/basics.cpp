@@ -36,7 +36,7 @@ TEST_CASE("1. ids are non-negative and distinct, each request gets exactly one f
     const auto& e = frames.final_event(ids[i]);
     CHECK(e.id() == ids[i]);
     CHECK(e.url() == urls[i]);
-    CHECK(e.status() == 0);
+    CHECK(e.status() == Status::complete);
   }
   // No event for an id nobody asked for.
   for (const auto& e : frames.events) CHECK(distinct.count(e.id()) == 1);
@@ -66,7 +66,7 @@ TEST_CASE("2. a 200 with a body: status 0, http_status 200, result = body, url =
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.url() == requested);
   CHECK(e.result().size() == 5000);
@@ -91,7 +91,7 @@ TEST_CASE("2. a text body is delivered as sent, including multi-byte UTF-8 and N
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == body);
 }
@@ -104,7 +104,7 @@ TEST_CASE("2. the url is reported exactly as requested (query string kept)") {
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   CHECK(e.url() == requested);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
 }
 
@@ -115,7 +115,7 @@ TEST_CASE("3. 204 No Content: status 0, http_status 204, result empty") {
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 204);
   CHECK(e.result() == "");
   CHECK(e.error().empty());
@@ -128,7 +128,7 @@ TEST_CASE("3. an empty 200: status 0 (not an error), result empty") {
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == "");
   CHECK(e.map().at("result").is_string());
@@ -144,7 +144,7 @@ TEST_CASE("4. 404 and 500 with a body: status 0, http_status set, result = body"
     Frames frames = run_until_final(http, {id});
     const auto& e = frames.final_event(id);
     INFO(describe(e));
-    CHECK(e.status() == 0);
+    CHECK(e.status() == Status::complete);
     CHECK(e.http_status() == code);
     CHECK(e.error().empty());
     CHECK(e.result() == "status " + std::to_string(code));
@@ -160,7 +160,7 @@ TEST_CASE("4. a 404 for a missing path keeps the body") {
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 404);
   CHECK(e.result() == "not found");
 }
@@ -172,7 +172,7 @@ TEST_CASE("gzip-compressed responses are decoded transparently") {
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   const std::string text = expected_gzip_text();
   CHECK(e.result().size() == text.size());
@@ -188,7 +188,7 @@ TEST_CASE("gzip: contentLength and sizeDownloaded count bytes as sent, so progre
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  REQUIRE(e.status() == 0);
+  REQUIRE(e.status() == Status::complete);
   const std::string text = expected_gzip_text();
   std::int64_t sent = -1;  // the compressed length the server announced
   if (http.capabilities().response_headers && !e.header("content-length").empty())
@@ -234,7 +234,7 @@ TEST_CASE("a URL fragment is not sent, and the url is still reported as requeste
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  REQUIRE(e.status() == 0);
+  REQUIRE(e.status() == Status::complete);
   CHECK(e.url() == requested);
   CHECK(json_string(parse_object(e.result()), "path") == "/echo?q=1");
 }
@@ -248,7 +248,7 @@ TEST_CASE("http_set_request_crossorigin / http_get_request_crossorigin") {
   CHECK(http.http_get_request_crossorigin() == "anonymous");
   auto id = http.http_get(url("/bytes/1"));
   Frames frames = run_until_final(http, {id});
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
 }
 
 TEST_CASE("the binary response of a POST with a body is kept whole") {
@@ -257,7 +257,7 @@ TEST_CASE("the binary response of a POST with a body is kept whole") {
   REQUIRE(id >= 0);
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.result() == expected_bytes(0, 3000));
 }
 
@@ -270,10 +270,10 @@ TEST_CASE("an upper-case scheme and a URL without a path are accepted") {
   REQUIRE(a >= 0);
   REQUIRE(b >= 0);
   Frames frames = run_until_final(http, {a, b});
-  CHECK(frames.final_event(a).status() == 0);
+  CHECK(frames.final_event(a).status() == Status::complete);
   CHECK(frames.final_event(a).result() == expected_bytes(0, 7));
   CHECK(frames.final_event(a).url() == upper + "/bytes/7");
-  CHECK(frames.final_event(b).status() == 0);
+  CHECK(frames.final_event(b).status() == Status::complete);
   CHECK(frames.final_event(b).http_status() == 200);
 }
 

@@ -25,7 +25,7 @@ TEST_CASE("12. a buffer with seek > 0 is the body: exactly bytes 0 to tell is se
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result().size() == 20);
   CHECK(e.result() == payload);  // the response comes back as the result string
@@ -48,7 +48,7 @@ TEST_CASE("12. a grow buffer body is sent whole, with the caller's content type"
   REQUIRE(id >= 0);
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
-  REQUIRE(e.status() == 0);
+  REQUIRE(e.status() == Status::complete);
   auto echo = parse_object(e.result());
   CHECK(json_string(echo, "method") == "PUT");
   CHECK(echo.at("body_length").to_number<std::int64_t>() == 300000);
@@ -64,7 +64,7 @@ TEST_CASE("12. a buffer at seek 0 receives the exact binary response, result = l
   frames.check_lifecycle(id);
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result_bytes() == 100000);
   CHECK(e.result() == "");
@@ -80,7 +80,7 @@ TEST_CASE("12. a buffer at seek 0 sends no body") {
   REQUIRE(id >= 0);
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
-  REQUIRE(e.status() == 0);
+  REQUIRE(e.status() == Status::complete);
   REQUIRE(e.result_bytes() > 0);
   auto echo = parse_object(bytes_of(*buffer, buffer->tell()));
   CHECK(json_string(echo, "method") == "POST");
@@ -96,7 +96,7 @@ TEST_CASE("12. a fixed buffer smaller than the response truncates without overfl
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(buffer->size() == 1000);  // never grows
   CHECK(buffer->tell() == 1000);
@@ -110,7 +110,7 @@ TEST_CASE("12. an error response still lands in the buffer") {
   auto id = http.http_request(url("/status/404"), "GET", {}, buffer);
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 404);
   CHECK(e.result_bytes() == 10);
   CHECK(buffer->tell() == 10);
@@ -141,12 +141,12 @@ TEST_CASE("12. dropping the buffer mid-flight is harmless, the final event still
     frames.check_lifecycle(id);
     const auto e = frames.final_event(id);
     INFO(describe(e));
-    CHECK(e.status() == 0);
+    CHECK(e.status() == Status::complete);
     CHECK(e.http_status() == 200);
     CHECK(e.result_bytes() == 50000);
   }
   const auto ec = frames.final_event(c);
-  CHECK(ec.status() == 0);
+  CHECK(ec.status() == Status::complete);
   CHECK(ec.result() == "dropped body");  // the body was taken when the call was made
 }
 
@@ -160,7 +160,7 @@ TEST_CASE("12. a buffer dropped while its progress events are pending") {
   buffer.reset();
   run_until_final(http, frames, {id});
   frames.check_lifecycle(id);
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
 }
 
 }  // TEST_SUITE

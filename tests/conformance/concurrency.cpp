@@ -105,7 +105,7 @@ TEST_CASE("15. 500 simultaneous requests to mixed endpoints: none lost or double
     frames.check_lifecycle(x.id);
     const auto e = frames.final_event(x.id);
     final_frames.insert(frames.final_frame(x.id));
-    const bool ok = e.status() == 0 && e.http_status() == x.http_status && e.url() == x.url &&
+    const bool ok = e.status() == Status::complete && e.http_status() == x.http_status && e.url() == x.url &&
                     (!x.check_body || e.result() == x.body);
     if (!ok && ++wrong <= 5) CHECK_MESSAGE(ok, "request to " << x.url << " got " << describe(e));
   }
@@ -127,7 +127,7 @@ TEST_CASE("15. Options::max_connections queues the rest in order, none lost") {
   Frames frames = run_until_final(http, ids, {.timeout = 30s});
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - start).count();
-  for (auto id : ids) CHECK(frames.final_event(id).status() == 0);
+  for (auto id : ids) CHECK(frames.final_event(id).status() == Status::complete);
   CHECK(elapsed >= 550);  // three waves of two
   // Queued in order: the first two finish first, the last two last.
   CHECK(frames.final_frame(ids[0]) < frames.final_frame(ids[4]));
@@ -197,10 +197,10 @@ TEST_CASE("cancel works on requests still queued behind max_connections") {
   run_until_final(http, frames, {hang, queued_cancelled, queued});
   run_for(http, frames, 200ms);
   for (auto id : {hang, queued_cancelled, queued}) frames.check_lifecycle(id);
-  CHECK(frames.final_event(hang).status() == status::cancelled);
-  CHECK(frames.final_event(queued_cancelled).status() == status::cancelled);
+  CHECK(frames.final_event(hang).status() == Status::cancelled);
+  CHECK(frames.final_event(queued_cancelled).status() == Status::cancelled);
   const auto e = frames.final_event(queued);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.result() == expected_bytes(0, 20));
 }
 
@@ -227,7 +227,7 @@ TEST_CASE("a cancel after the request completed but before its event was deliver
   const auto e = frames.final_event(id);
   INFO(describe(e));
   CHECK(cancelled);
-  CHECK(e.status() == (cancelled ? status::cancelled : 0));
+  CHECK(e.status() == (cancelled ? Status::cancelled : Status::complete));
 }
 
 TEST_CASE("a tiny DispatchLimits::time_budget never starves the loop") {
@@ -237,7 +237,7 @@ TEST_CASE("a tiny DispatchLimits::time_budget never starves the loop") {
   LoopOptions loop;
   loop.limits.time_budget = std::chrono::microseconds(1);
   Frames frames = run_until_final(http, ids, loop);
-  for (auto id : ids) CHECK(frames.final_event(id).status() == 0);
+  for (auto id : ids) CHECK(frames.final_event(id).status() == Status::complete);
 }
 
 }  // TEST_SUITE

@@ -38,7 +38,7 @@ TEST_CASE("13. a binary file of tens of MB arrives byte-identical, directories a
   frames.check_lifecycle(id);
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == target.string());
   REQUIRE(fs::is_regular_file(target));
@@ -58,10 +58,10 @@ TEST_CASE("13. a chunked download and an empty one are written too") {
   auto chunked = http.http_get_file(url("/chunked/300000"), (dir / "c.bin").string());
   auto empty = http.http_get_file(url("/bytes/0"), (dir / "e.bin").string());
   Frames frames = run_until_final(http, {chunked, empty});
-  CHECK(frames.final_event(chunked).status() == 0);
+  CHECK(frames.final_event(chunked).status() == Status::complete);
   CHECK(read_file(dir / "c.bin") == expected_bytes(0, 300000));
   const auto ee = frames.final_event(empty);
-  CHECK(ee.status() == 0);
+  CHECK(ee.status() == Status::complete);
   CHECK(ee.result() == (dir / "e.bin").string());
   CHECK(fs::is_regular_file(dir / "e.bin"));
   CHECK(fs::file_size(dir / "e.bin") == 0);
@@ -76,7 +76,7 @@ TEST_CASE("13. an existing file is replaced by a complete download") {
   write_file(target, "previous content, longer than the new one ........................");
   auto id = http.http_get_file(url("/bytes/10"), target.string());
   Frames frames = run_until_final(http, {id});
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
   CHECK(read_file(target) == expected_bytes(0, 10));
   CHECK(list_tree(dir.path()) == only({"save.bin"}));
 }
@@ -92,7 +92,7 @@ TEST_CASE("13. a 404 leaves the previous file untouched and no temporary file, r
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 404);
   CHECK(e.result() == "");
   CHECK(read_file(target) == "previous");
@@ -120,7 +120,7 @@ TEST_CASE("13. a failed download leaves the previous file untouched and no tempo
   for (auto id : {broken, refused}) {
     const auto e = frames.final_event(id);
     INFO(describe(e));
-    CHECK(e.status() == status::network_error);
+    CHECK(e.status() == Status::network_error);
     CHECK(e.result() == "");
   }
   CHECK(read_file(target) == "previous");
@@ -140,7 +140,7 @@ TEST_CASE("13. a download that times out leaves the previous file untouched and 
   Frames frames = run_until_final(http, {id}, {.timeout = 15s});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == status::timeout);
+  CHECK(e.status() == Status::timeout);
   CHECK(e.result() == "");
   CHECK(read_file(target) == "previous");
   CHECK(list_tree(dir.path()) == only({"save.bin"}));
@@ -166,7 +166,7 @@ TEST_CASE("13. a cancelled download leaves the previous file untouched and no te
   run_until_final(http, frames, {id});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == status::cancelled);
+  CHECK(e.status() == Status::cancelled);
   CHECK(e.result() == "");
   // The temporary file may be removed by the I/O thread just after the -3 is queued; give it a
   // bounded moment, then it must be gone.
@@ -192,7 +192,7 @@ TEST_CASE("13. Options::file_root: a relative target lands under the root, escap
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   REQUIRE(fs::is_regular_file(root / "sub/dir/x.bin"));
   CHECK(read_file(root / "sub/dir/x.bin") == expected_bytes(0, 1000));
   CHECK_FALSE(e.result().empty());
@@ -216,7 +216,7 @@ TEST_CASE("13. Options::file_root: a relative target lands under the root, escap
   CHECK(inside >= 0);
   if (inside >= 0) {
     run_until_final(http, frames, {inside});
-    CHECK(frames.final_event(inside).status() == 0);
+    CHECK(frames.final_event(inside).status() == Status::complete);
     CHECK(read_file(root / "inside.bin") == expected_bytes(0, 5));
   }
 }

@@ -26,7 +26,7 @@ TEST_CASE("9. response header names are lower-case, values with ': ' are intact,
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  REQUIRE(e.status() == 0);
+  REQUIRE(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
 
   const auto& headers = e.response_headers();
@@ -57,7 +57,7 @@ TEST_CASE("9. a large response header arrives whole") {
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   std::size_t longest = 0;
   for (const auto& kv : e.response_headers())
@@ -72,7 +72,7 @@ TEST_CASE("8. a conditional request answered 304: status 0, http_status 304, res
   Frames frames = run_until_final(http, {first});
   const auto& e200 = frames.final_event(first);
   INFO(describe(e200));
-  CHECK(e200.status() == 0);
+  CHECK(e200.status() == Status::complete);
   CHECK(e200.http_status() == 200);
   CHECK_FALSE(e200.result().empty());
   if (http.capabilities().response_headers) CHECK(e200.header("etag") == "\"v1\"");
@@ -82,7 +82,7 @@ TEST_CASE("8. a conditional request answered 304: status 0, http_status 304, res
   run_until_final(http, frames, {second});
   const auto& e304 = frames.final_event(second);
   INFO(describe(e304));
-  CHECK(e304.status() == 0);
+  CHECK(e304.status() == Status::complete);
   CHECK(e304.http_status() == 304);
   CHECK(e304.result() == "");
   CHECK(e304.error().empty());
@@ -104,7 +104,7 @@ TEST_CASE("9. characters a browser percent-encodes in a URL are sent encoded, ur
   REQUIRE(id >= 0);
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
-  REQUIRE(e.status() == 0);
+  REQUIRE(e.status() == Status::complete);
   CHECK(e.url() == requested);
   CHECK(json_string(parse_object(e.result()), "path") ==
         "/echo/caf%C3%A9?json=%7B%22a%22:[1%7C2]%7D");
@@ -114,7 +114,7 @@ TEST_CASE("9. cookies set by a response are sent by later requests of the same H
   Http http;
   auto set = http.http_get(url("/cookie/set?flavour=oat"));
   Frames frames = run_until_final(http, {set});
-  REQUIRE(frames.final_event(set).status() == 0);
+  REQUIRE(frames.final_event(set).status() == Status::complete);
   auto get = http.http_get(url("/cookie"));
   run_until_final(http, frames, {get});
   CHECK(frames.final_event(get).result() == "flavour=oat");

@@ -48,7 +48,7 @@ TEST_CASE("17. destroying the Http with requests in flight: no crash, nothing le
   run_for(fresh, frames, 100ms);
   for (const auto& e : frames.events) CHECK(e.id() == id);
   CHECK(frames.final_count() == 1);
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
 }
 
 TEST_CASE("17. destroying an Http right after starting requests, many times over") {
@@ -64,7 +64,7 @@ TEST_CASE("17. destroying an Http right after starting requests, many times over
   Http http;
   auto id = http.http_get(url("/bytes/10"));
   Frames frames = run_until_final(http, {id});
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
 }
 
 TEST_CASE("17. destroying the Http while its events wait undelivered") {
@@ -94,7 +94,7 @@ TEST_CASE("http_cancel of a running request: one -3 final and nothing else") {
   REQUIRE(events.size() == 1);
   const auto& e = events.front();
   INFO(describe(e));
-  CHECK(e.status() == status::cancelled);
+  CHECK(e.status() == Status::cancelled);
   CHECK(e.id() == id);
   CHECK(e.url() == requested);
   CHECK(e.http_status() == 0);
@@ -110,7 +110,7 @@ TEST_CASE("http_cancel returns false for unknown ids and for delivered ones") {
   CHECK_FALSE(http.http_cancel(123456789));
   auto id = http.http_get(url("/bytes/10"));
   Frames frames = run_until_final(http, {id});
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
   CHECK_FALSE(http.http_cancel(id));
   run_for(http, frames, 100ms);
   frames.check_lifecycle(id);  // still exactly one final, nothing after it
@@ -128,7 +128,7 @@ TEST_CASE("http_cancel of a request whose progress was already delivered") {
   run_until_final(http, frames, {id});
   run_for(http, frames, 300ms);
   frames.check_lifecycle(id);
-  CHECK(frames.final_event(id).status() == status::cancelled);
+  CHECK(frames.final_event(id).status() == Status::cancelled);
 }
 
 TEST_CASE("a handler that starts a new request") {
@@ -139,16 +139,16 @@ TEST_CASE("a handler that starts a new request") {
   LoopOptions loop;
   Frames frames;
   loop.on_event = [&](const AsyncLoad& e) {
-    if (e.id() == first && e.status() <= 0) {
+    if (e.id() == first && e.is_final()) {
       first_frame = frames.frames;
       second = http.http_get(url("/bytes/20"));
       CHECK(second >= 0);
     }
   };
   run_until(http, frames, [&](const Frames& f) { return second >= 0 && f.has_final(second); }, loop);
-  CHECK(frames.final_event(first).status() == 0);
+  CHECK(frames.final_event(first).status() == Status::complete);
   const auto e = frames.final_event(second);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.result() == expected_bytes(0, 20));
   CHECK(second != first);
   CHECK(frames.final_frame(second) > first_frame);  // caused during a dispatch: the next one
@@ -163,7 +163,7 @@ TEST_CASE("a handler that cancels another request: its -3 comes in a later frame
   Frames frames;
   LoopOptions loop;
   loop.on_event = [&](const AsyncLoad& e) {
-    if (e.id() == quick && e.status() <= 0) {
+    if (e.id() == quick && e.is_final()) {
       cancelled = http.http_cancel(hang);
       cancel_frame = frames.frames;
     }
@@ -172,7 +172,7 @@ TEST_CASE("a handler that cancels another request: its -3 comes in a later frame
   run_for(http, frames, 200ms, loop);
   CHECK(cancelled);
   frames.check_lifecycle(hang);
-  CHECK(frames.final_event(hang).status() == status::cancelled);
+  CHECK(frames.final_event(hang).status() == Status::cancelled);
   CHECK(frames.final_frame(hang) > cancel_frame);
 }
 
@@ -184,13 +184,13 @@ TEST_CASE("a handler that cancels its own request on the first progress event") 
   Frames frames;
   LoopOptions loop;
   loop.on_event = [&](const AsyncLoad& e) {
-    if (e.id() == id && e.status() == 1 && !cancelled) cancelled = http.http_cancel(id);
+    if (e.id() == id && e.status() == Status::downloading && !cancelled) cancelled = http.http_cancel(id);
   };
   run_until_final(http, frames, {id}, loop);
   run_for(http, frames, 300ms, loop);
   CHECK(cancelled);
   frames.check_lifecycle(id);
-  CHECK(frames.final_event(id).status() == status::cancelled);
+  CHECK(frames.final_event(id).status() == Status::cancelled);
   CHECK(frames.progress(id).size() == 1);
 }
 
@@ -202,11 +202,11 @@ TEST_CASE("a handler may start requests from every event of a chain") {
   Frames frames;
   LoopOptions loop;
   loop.on_event = [&](const AsyncLoad& e) {
-    if (e.status() <= 0 && --remaining > 0) started.push_back(http.http_get(url("/bytes/1")));
+    if (e.is_final() && --remaining > 0) started.push_back(http.http_get(url("/bytes/1")));
   };
   run_until(http, frames, [&](const Frames&) { return remaining == 0; }, loop);
   CHECK(started.size() == 10);
-  for (auto id : started) CHECK(frames.final_event(id).status() == 0);
+  for (auto id : started) CHECK(frames.final_event(id).status() == Status::complete);
 }
 
 }  // TEST_SUITE
@@ -223,7 +223,7 @@ TEST_CASE("after http_cancel mid-body, nothing of the cancelled transfer runs an
   CHECK(http.http_cancel(cancelled));
   run_until_final(http, frames, {witness});
   frames.check_lifecycle(cancelled);
-  CHECK(frames.final_event(cancelled).status() == status::cancelled);
-  CHECK(frames.final_event(witness).status() == 0);
+  CHECK(frames.final_event(cancelled).status() == Status::cancelled);
+  CHECK(frames.final_event(witness).status() == Status::complete);
   CHECK(frames.final_frame(cancelled) < frames.final_frame(witness));
 }

@@ -23,7 +23,7 @@ boost::json::object echo_of(Http& http, RequestId id) {
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  REQUIRE(e.status() == 0);
+  REQUIRE(e.status() == Status::complete);
   REQUIRE(e.http_status() == 200);
   return parse_object(e.result());
 }
@@ -136,7 +136,7 @@ TEST_CASE("10. a large body (8 MB) arrives intact") {
   REQUIRE(id >= 0);
   Frames frames = run_until_final(http, {id}, {.timeout = 60s});
   const auto e = frames.final_event(id);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result().size() == body.size());
   CHECK(e.result() == body);
@@ -168,7 +168,7 @@ TEST_CASE("11. HEAD: status 0, http_status 200, no body, headers kept") {
   Frames frames = run_until_final(http, {id}, {.timeout = 10s});
   const auto e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == "");
   if (http.capabilities().response_headers) CHECK(e.header("content-length") == "1234");
@@ -212,7 +212,7 @@ TEST_CASE("11. a URL over 64 KiB is refused, a long one under it is accepted") {
   auto id = http.http_get(url("/echo?pad=" + std::string(4000, 'x')));
   CHECK(id >= 0);
   Frames frames = run_until_final(http, {id});
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
 }
 
 TEST_CASE("11. header names that are not tokens and values with CR/LF/NUL are refused") {

@@ -19,7 +19,7 @@ TEST_CASE("16. relative URLs resolve against the page where there is one, and ar
   REQUIRE(id >= 0);
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == "status 200");
   CHECK(e.url() == "/status/200");
@@ -32,15 +32,15 @@ TEST_CASE("16. a cross-origin response without CORS headers fails in the browser
   Frames frames = run_until_final(http, {plain, cors});
   const auto refused = frames.final_event(plain);
   if (http.capabilities().crossorigin) {
-    CHECK(refused.status() == -1);
+    CHECK(refused.status() == Status::network_error);
     CHECK(refused.http_status() == 0);
     CHECK(refused.result() == "");
     CHECK_FALSE(refused.error().empty());
   } else {  // natively there is no same-origin policy
-    CHECK(refused.status() == 0);
+    CHECK(refused.status() == Status::complete);
   }
   const auto allowed = frames.final_event(cors);
-  CHECK(allowed.status() == 0);
+  CHECK(allowed.status() == Status::complete);
   CHECK(allowed.http_status() == 200);
   CHECK(allowed.result() == "status 200");
 }
@@ -55,7 +55,7 @@ TEST_CASE("16. \"use-credentials\" sends cookies cross-origin; \"anonymous\" doe
   http.http_set_request_crossorigin("use-credentials");
   const RequestId set = http.http_get(foreign_url() + "/cors/cookie/set?session=s3cret");
   Frames frames = run_until_final(http, {set});
-  REQUIRE(frames.final_event(set).status() == 0);
+  REQUIRE(frames.final_event(set).status() == Status::complete);
 
   const RequestId with = http.http_get(foreign_url() + "/cors/cookie");
   http.http_set_request_crossorigin("anonymous");

@@ -25,7 +25,7 @@ void check_progress_of(const Frames& frames, RequestId id, std::int64_t content_
   std::int64_t last = 0;
   for (const auto& p : frames.progress(id)) {
     INFO(describe(p));
-    CHECK(p.status() == 1);
+    CHECK(p.status() == Status::downloading);
     CHECK(p.id() == id);
     CHECK(p.map().contains("contentLength"));
     CHECK(p.map().contains("sizeDownloaded"));
@@ -54,7 +54,7 @@ TEST_CASE("14. a slow download: status 1 events, growing sizeDownloaded, content
   CHECK(progress.size() >= 3);  // ten pieces 50 ms apart, frames every <= 16 ms
   for (const auto& p : progress) CHECK(p.url() == requested);
   const auto e = frames.final_event(id);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.result() == expected_bytes(0, 100000));
 }
 
@@ -79,7 +79,7 @@ TEST_CASE("14. a chunked response: contentLength -1 on progress events") {
   check_progress_of(frames, id, -1, 30000000);
   CHECK_FALSE(frames.progress(id).empty());
   const auto e = frames.final_event(id);
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.result().size() == 30000000);
 }
 
@@ -99,7 +99,7 @@ TEST_CASE("14. several downloads at once: at most one progress event per request
   // The frames interleave the requests' progress.
   std::map<int, int> per_frame;
   for (std::size_t i = 0; i < frames.events.size(); ++i)
-    if (frames.events[i].status() == 1) ++per_frame[frames.frame_of[i]];
+    if (frames.events[i].status() == Status::downloading) ++per_frame[frames.frame_of[i]];
   CHECK(per_frame.size() >= 2);
 }
 
@@ -152,7 +152,7 @@ TEST_CASE("14. a file download reports progress too") {
   Frames frames = run_until_final(http, {id});
   check_progress_of(frames, id, 60000, 60000);
   CHECK_FALSE(frames.progress(id).empty());
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
 }
 
 TEST_CASE("14. Options::progress_events = false: no status 1 at all") {
@@ -163,10 +163,10 @@ TEST_CASE("14. Options::progress_events = false: no status 1 at all") {
   auto big = http.http_get(url("/bytes/10000000"));
   Frames frames = run_until_final(http, {slow, big}, {.timeout = 60s});
   run_for(http, frames, 50ms);
-  for (const auto& e : frames.events) CHECK_MESSAGE(e.status() != 1, describe(e));
+  for (const auto& e : frames.events) CHECK_MESSAGE(e.status() != Status::downloading, describe(e));
   CHECK(frames.events.size() == 2);
-  CHECK(frames.final_event(slow).status() == 0);
-  CHECK(frames.final_event(big).status() == 0);
+  CHECK(frames.final_event(slow).status() == Status::complete);
+  CHECK(frames.final_event(big).status() == Status::complete);
 }
 
 TEST_CASE("14. a cancelled download gets no progress after its -3") {
@@ -178,7 +178,7 @@ TEST_CASE("14. a cancelled download gets no progress after its -3") {
   run_until_final(http, frames, {id});
   run_for(http, frames, 300ms);
   frames.check_lifecycle(id);
-  CHECK(frames.final_event(id).status() == status::cancelled);
+  CHECK(frames.final_event(id).status() == Status::cancelled);
 }
 
 }  // TEST_SUITE

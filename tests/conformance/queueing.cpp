@@ -60,7 +60,7 @@ TEST_CASE("6. stall timeout: 12 steady downloads to one origin all complete (the
     frames.check_lifecycle(id);
     const auto e = frames.final_event(id);
     INFO(describe(e));
-    CHECK(e.status() == 0);
+    CHECK(e.status() == Status::complete);
     CHECK(e.http_status() == 200);
     CHECK(e.result() == expected_bytes(0, 1200));
   }
@@ -78,7 +78,7 @@ TEST_CASE("6. total timeout: 12 downloads to one origin all complete (the total 
     frames.check_lifecycle(id);
     const auto e = frames.final_event(id);
     INFO(describe(e));
-    CHECK(e.status() == 0);
+    CHECK(e.status() == Status::complete);
     CHECK(e.result() == "delayed");
   }
 }
@@ -98,7 +98,7 @@ TEST_CASE("6. stall and total clocks of requests waiting behind max_connections 
     frames.check_lifecycle(id);
     const auto e = frames.final_event(id);
     INFO(describe(e));
-    CHECK(e.status() == 0);
+    CHECK(e.status() == Status::complete);
     CHECK(e.result() == expected_bytes(0, 600));
   }
 }
@@ -118,11 +118,11 @@ TEST_CASE("a request waiting for a connection can be cancelled: it leaves the qu
   CHECK(http.http_cancel(cancelled_in_queue));
   CHECK(http.http_cancel(hangs[0]));
   run_until_final(http, frames, {cancelled_in_queue, hangs[0], queued});
-  CHECK(frames.final_event(cancelled_in_queue).status() == status::cancelled);
-  CHECK(frames.final_event(hangs[0]).status() == status::cancelled);
+  CHECK(frames.final_event(cancelled_in_queue).status() == Status::cancelled);
+  CHECK(frames.final_event(hangs[0]).status() == Status::cancelled);
   const auto e = frames.final_event(queued);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.result() == expected_bytes(0, 20));
   for (std::size_t i = 1; i < hangs.size(); ++i) CHECK(http.http_cancel(hangs[i]));
   run_until_final(http, frames, hangs);
@@ -140,11 +140,11 @@ TEST_CASE("a busy origin does not hold back requests to another origin") {
   Frames frames = run_until_final(http, {other});
   const auto e = frames.final_event(other);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.result() == expected_bytes(0, 10));
   for (auto id : hangs) CHECK(http.http_cancel(id));
   run_until_final(http, frames, {waiting});
-  CHECK(frames.final_event(waiting).status() == 0);
+  CHECK(frames.final_event(waiting).status() == Status::complete);
 }
 
 TEST_CASE("destroying the Http with requests still waiting for a connection is clean") {
@@ -160,7 +160,7 @@ TEST_CASE("destroying the Http with requests still waiting for a connection is c
   Http next;
   const RequestId id = next.http_get(url("/bytes/5"));
   Frames frames = run_until_final(next, {id});
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
 }
 
 }  // TEST_SUITE

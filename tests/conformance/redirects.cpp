@@ -29,12 +29,12 @@ TEST_CASE("7. 301/302/303/307/308 are followed, url stays the requested one") {
     Frames frames = run_until_final(http, {a, b});
     const auto& ea = frames.final_event(a);
     INFO(describe(ea));
-    CHECK(ea.status() == 0);
+    CHECK(ea.status() == Status::complete);
     CHECK(ea.http_status() == 200);
     CHECK(ea.url() == chain);
     const auto& eb = frames.final_event(b);
     INFO(describe(eb));
-    CHECK(eb.status() == 0);
+    CHECK(eb.status() == Status::complete);
     CHECK(eb.http_status() == 200);
     CHECK(eb.url() == single);
     CHECK(eb.result() == expected_bytes(0, 64));
@@ -64,7 +64,7 @@ TEST_CASE("7. POST through 307 and 308 keeps the method and the body") {
     Frames frames = run_until_final(http, {id});
     const auto& e = frames.final_event(id);
     INFO(describe(e));
-    REQUIRE(e.status() == 0);
+    REQUIRE(e.status() == Status::complete);
     CHECK(e.http_status() == 200);
     auto echo = parse_object(e.result());
     CHECK(json_string(echo, "method") == "POST");
@@ -84,7 +84,7 @@ TEST_CASE("7. PUT, PATCH and DELETE through 307 and 308 keep the method and the 
       Frames frames = run_until_final(http, {id});
       const auto e = frames.final_event(id);
       INFO(describe(e));
-      REQUIRE(e.status() == 0);
+      REQUIRE(e.status() == Status::complete);
       auto echo = parse_object(e.result());
       CHECK(json_string(echo, "method") == method);
       CHECK(json_string(echo, "body") == "payload");
@@ -101,7 +101,7 @@ TEST_CASE("7. any method but HEAD through 303 becomes a GET without a body (RFC 
     Frames frames = run_until_final(http, {id});
     const auto e = frames.final_event(id);
     INFO(describe(e));
-    REQUIRE(e.status() == 0);
+    REQUIRE(e.status() == Status::complete);
     auto echo = parse_object(e.result());
     CHECK(json_string(echo, "method") == "GET");
     CHECK(json_string(echo, "body") == "");
@@ -118,7 +118,7 @@ TEST_CASE("7. PUT and DELETE through 301 and 302 keep their method (only POST be
       Frames frames = run_until_final(http, {id});
       const auto e = frames.final_event(id);
       INFO(describe(e));
-      REQUIRE(e.status() == 0);
+      REQUIRE(e.status() == Status::complete);
       CHECK(json_string(parse_object(e.result()), "method") == method);
     }
   }
@@ -131,7 +131,7 @@ TEST_CASE("7. POST through 301 and 302 becomes a GET (as browsers do)") {
     auto id = http.http_post_string(redirect_to("/echo", code), "a=1");
     Frames frames = run_until_final(http, {id});
     const auto e = frames.final_event(id);
-    REQUIRE(e.status() == 0);
+    REQUIRE(e.status() == Status::complete);
     auto echo = parse_object(e.result());
     CHECK(json_string(echo, "method") == "GET");
     CHECK(json_string(echo, "body") == "");
@@ -145,7 +145,7 @@ TEST_CASE("7. POST through 303 becomes a GET without a body") {
   Frames frames = run_until_final(http, {id});
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  REQUIRE(e.status() == 0);
+  REQUIRE(e.status() == Status::complete);
   auto echo = parse_object(e.result());
   CHECK(json_string(echo, "method") == "GET");
   CHECK(json_string(echo, "body") == "");
@@ -163,7 +163,7 @@ TEST_CASE("7. a redirect to a non-http scheme is refused with status -1") {
     frames.check_lifecycle(id);
     const auto& e = frames.final_event(id);
     INFO(describe(e));
-    CHECK(e.status() == status::network_error);
+    CHECK(e.status() == Status::network_error);
     CHECK_FALSE(e.error().empty());
     CHECK(e.result().find("root:") == std::string_view::npos);
     CHECK(e.result() == "");
@@ -178,7 +178,7 @@ TEST_CASE("7. a redirect loop ends with -1 after max_redirects") {
   frames.check_lifecycle(id);
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == status::network_error);
+  CHECK(e.status() == Status::network_error);
   CHECK_FALSE(e.error().empty());
 }
 
@@ -191,14 +191,14 @@ TEST_CASE("7. Options::max_redirects is the limit") {
   Frames frames = run_until_final(http, {within, over});
   const auto& ok = frames.final_event(within);
   INFO(describe(ok));
-  CHECK(ok.status() == 0);
+  CHECK(ok.status() == Status::complete);
   CHECK(ok.http_status() == 200);
   const auto& bad = frames.final_event(over);
   INFO(describe(bad));
   if (http.capabilities().redirect_limit) {
-    CHECK(bad.status() == status::network_error);
+    CHECK(bad.status() == Status::network_error);
   } else {  // the browser follows up to its own limit (20), whatever the option says
-    CHECK(bad.status() == 0);
+    CHECK(bad.status() == Status::complete);
     CHECK(bad.http_status() == 200);
   }
 }

@@ -28,7 +28,7 @@ TEST_CASE("6. http_set_connect_timeout / http_get_connect_timeout") {
   auto id = http.http_get(url("/bytes/10"));
   REQUIRE(id >= 0);
   Frames frames = run_until_final(http, {id});
-  CHECK(frames.final_event(id).status() == 0);
+  CHECK(frames.final_event(id).status() == Status::complete);
   http.http_set_connect_timeout(60000ms);
   CHECK(http.http_get_connect_timeout() == 60000ms);
 
@@ -54,7 +54,7 @@ TEST_CASE("6. stall timeout: a response that stops sending fails with -2 after a
   frames.check_lifecycle(id);
   const auto& e = frames.final_event(id);
   INFO(describe(e) << " after " << elapsed << " ms");
-  CHECK(e.status() == status::timeout);
+  CHECK(e.status() == Status::timeout);
   CHECK_FALSE(e.error().empty());
   CHECK(e.result() == "");
   CHECK(elapsed >= 400);
@@ -75,7 +75,7 @@ TEST_CASE("6. stall timeout: a body that stops in the middle fails with -2") {
   frames.check_lifecycle(id);
   const auto e = frames.final_event(id);
   INFO(describe(e) << " after " << elapsed << " ms");
-  CHECK(e.status() == status::timeout);
+  CHECK(e.status() == Status::timeout);
   CHECK(e.result() == "");
   CHECK(elapsed < 3500);
 }
@@ -95,7 +95,7 @@ TEST_CASE("6. stall timeout: a slow response that keeps sending does not trip it
   frames.check_lifecycle(id);
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result().size() == 1200);
 }
@@ -116,12 +116,12 @@ TEST_CASE("6. total timeout: a response slower than the limit fails with -2") {
   const auto elapsed = ms_since(start);
   const auto& e = frames.final_event(slow);
   INFO(describe(e) << " after " << elapsed << " ms");
-  CHECK(e.status() == status::timeout);
+  CHECK(e.status() == Status::timeout);
   CHECK(e.http_status() == 0);
   CHECK_FALSE(e.error().empty());
   CHECK(elapsed >= 400);
   CHECK(elapsed < 3500);
-  CHECK(frames.final_event(fast).status() == 0);
+  CHECK(frames.final_event(fast).status() == Status::complete);
 }
 
 TEST_CASE("6. total timeout also ends a response that keeps sending") {
@@ -138,7 +138,7 @@ TEST_CASE("6. total timeout also ends a response that keeps sending") {
   frames.check_lifecycle(id);
   const auto& e = frames.final_event(id);
   INFO(describe(e));
-  CHECK(e.status() == status::timeout);
+  CHECK(e.status() == Status::timeout);
 }
 
 }  // TEST_SUITE

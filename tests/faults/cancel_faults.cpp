@@ -34,7 +34,7 @@ void check_still_usable(Http& http) {
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
   INFO("afterwards: " << brief(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.result() == expected_bytes(0, 1000));
   CHECK(http.in_flight() == 0);
 }
@@ -44,7 +44,7 @@ void check_cancelled(const Frames& frames, RequestId id) {
   frames.check_lifecycle(id);
   const auto e = frames.final_event(id);
   INFO(brief(e));
-  CHECK(e.status() == status::cancelled);
+  CHECK(e.status() == Status::cancelled);
   CHECK(e.result() == "");
   CHECK(e.http_status() == 0);
   CHECK_FALSE(e.error().empty());
@@ -183,7 +183,7 @@ TEST_CASE("cancel after completion but before dispatch: -3 only, the file never 
   }
   const auto done = http.http_get(url("/bytes/1"));
   Frames frames = run_until_final(http, {done});
-  CHECK(frames.final_event(done).status() == 0);
+  CHECK(frames.final_event(done).status() == Status::complete);
   CHECK_FALSE(http.http_cancel(done));    // delivered as completed
   CHECK_FALSE(http.http_cancel(123456));  // never issued
   CHECK_FALSE(http.http_cancel(-1));
@@ -273,7 +273,7 @@ TEST_CASE("a handler that throws: that event counts as delivered, the queue stay
   CHECK(thrown >= 2);
   CHECK(frames_with_throw == thrown);  // one throw per dispatch at most: it ends that dispatch
   for (auto id : ids) frames.check_lifecycle(id);
-  CHECK(frames.final_event(file).status() == 0);
+  CHECK(frames.final_event(file).status() == Status::complete);
   CHECK(read_file(dir / "f.bin") == expected_bytes(0, 300000));  // committed before its handler ran
   CHECK(list_tree(dir.path()) == std::vector<std::string>{"f.bin"});
   CHECK(frames.final_event(memory).result() == expected_bytes(0, 1000));

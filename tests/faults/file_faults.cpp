@@ -70,7 +70,7 @@ bool run_restart_frames(Http& http, const std::function<bool(const AsyncLoad&)>&
   if (stage == "first") {
     const RequestId id = http.http_get_file(std::getenv(restart_slow_url), target);
     const bool writing = run_restart_frames(http, [&](const AsyncLoad& load) {
-      return load.id() == id && (load.status() != 1 || load.size_downloaded() > 0);
+      return load.id() == id && (load.status() != Status::downloading || load.size_downloaded() > 0);
     });
     if (!writing || http.in_flight() != 1) std::_Exit(3);  // the scenario did not happen
     ::setenv(restart_stage, "second", 1);
@@ -78,14 +78,15 @@ bool run_restart_frames(Http& http, const std::function<bool(const AsyncLoad&)>&
     std::_Exit(4);
   }
   const RequestId id = http.http_get_file(std::getenv(restart_url), target);
-  int status = 1;
+  Status status = Status::downloading;
   run_restart_frames(http, [&](const AsyncLoad& load) {
-    if (load.id() != id || load.status() == 1) return false;
+    if (load.id() != id || load.status() == Status::downloading) return false;
     status = load.status();
-    if (status != 0) std::fprintf(stderr, "restarted run: status %d: %s\n", status, std::string(load.error()).c_str());
+    if (status != Status::complete)
+      std::fprintf(stderr, "restarted run: status %d: %s\n", static_cast<int>(status), std::string(load.error()).c_str());
     return true;
   });
-  std::_Exit(status == 0 ? 0 : 1);
+  std::_Exit(status == Status::complete ? 0 : 1);
 }
 
 const bool restart_stage_ran = [] {
@@ -141,7 +142,7 @@ TEST_CASE("http_get_file to file names of 240 and 255 bytes (the most ext4 and t
     for (std::size_t size : {1000, 2000}) {  // a new file, then replacing it
       const auto e = only_final(http, http.http_get_file(url("/bytes/" + std::to_string(size)), target.string()));
       INFO(length << "-byte name, " << size << " bytes: " << brief(e));
-      CHECK(e.status() == 0);
+      CHECK(e.status() == Status::complete);
       CHECK(read_file(target) == expected_bytes(0, size));
     }
   }
@@ -163,7 +164,7 @@ TEST_CASE("http_get_file onto a full disk: -4, the previous file intact, no temp
   Http http;
   const auto e = only_final(http, http.http_get_file(url("/bytes/4194304"), (disk / "save.bin").string()));
   INFO(brief(e));
-  CHECK(e.status() == status::file_error);
+  CHECK(e.status() == Status::file_error);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == "");
   CHECK(contains(e.error(), "No space left on device"));
@@ -173,7 +174,7 @@ TEST_CASE("http_get_file onto a full disk: -4, the previous file intact, no temp
   // The space the temporary file took is free again: a small download onto the same disk works.
   const auto small = only_final(http, http.http_get_file(url("/bytes/10000"), (disk / "small.bin").string()));
   INFO(brief(small));
-  CHECK(small.status() == 0);
+  CHECK(small.status() == Status::complete);
   CHECK(read_file(disk / "small.bin") == expected_bytes(0, 10'000));
   CHECK(list_tree(disk) == std::vector<std::string>{"save.bin", "small.bin"});
 }
@@ -200,7 +201,7 @@ TEST_CASE("http_get_file into a directory it cannot write: -4, the previous file
   Http http;
   const auto e = only_final(http, http.http_get_file(url("/bytes/1000"), (locked / "save.bin").string()));
   INFO(brief(e));
-  CHECK(e.status() == status::file_error);
+  CHECK(e.status() == Status::file_error);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == "");
   CHECK(contains(e.error(), read_only ? "Read-only file system" : "Permission denied"));
@@ -210,19 +211,19 @@ TEST_CASE("http_get_file into a directory it cannot write: -4, the previous file
   // A missing directory below it cannot be created either: -4 again, still nothing left behind.
   const auto deep = only_final(http, http.http_get_file(url("/bytes/1000"), (locked / "new/sub/x.bin").string()));
   INFO(brief(deep));
-  CHECK(deep.status() == status::file_error);
+  CHECK(deep.status() == Status::file_error);
   CHECK(contains(deep.error(), "cannot create directory"));
   CHECK(list_tree(locked) == std::vector<std::string>{"save.bin"});
 
   // An empty body still has to create the file: the same -4.
   const auto empty = only_final(http, http.http_get_file(url("/bytes/0"), (locked / "save.bin").string()));
   INFO(brief(empty));
-  CHECK(empty.status() == status::file_error);
+  CHECK(empty.status() == Status::file_error);
   CHECK(read_file(locked / "save.bin") == "previous");
 
   // The Http goes on: a writable target works.
   const auto ok = only_final(http, http.http_get_file(url("/bytes/1000"), (dir / "ok.bin").string()));
-  CHECK(ok.status() == 0);
+  CHECK(ok.status() == Status::complete);
   CHECK(read_file(dir / "ok.bin") == expected_bytes(0, 1000));
   if (!read_only) ::chmod(locked.c_str(), 0755);
 }
@@ -244,7 +245,7 @@ TEST_CASE("a dangling symlink under file_root pointing outside: nothing is writt
     // Accepted: the download replaces the link itself, inside the root.
     const auto e = only_final(http, id);
     INFO(brief(e));
-    CHECK(e.status() == 0);
+    CHECK(e.status() == Status::complete);
     CHECK(fs::is_regular_file(fs::symlink_status(root / "save.bin")));
     CHECK(read_file(root / "save.bin") == expected_bytes(0, 100));
   }

@@ -36,7 +36,7 @@ void check_still_usable(Http& http) {
   Frames frames = run_until_final(http, {id});
   const auto e = frames.final_event(id);
   INFO("afterwards: " << brief(e));
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == expected_bytes(0, 1000));
   CHECK(http.in_flight() == 0);
@@ -64,7 +64,7 @@ TEST_CASE("connection refused: -1 at once, no response, the Http goes on") {
   const std::string requested = "http://127.0.0.1:" + std::to_string(closed.port()) + "/x";
   const auto e = only_final(http, http.http_get(requested));
   INFO(brief(e));
-  CHECK(e.status() == status::network_error);
+  CHECK(e.status() == Status::network_error);
   CHECK(e.http_status() == 0);
   CHECK(e.result() == "");
   CHECK(e.url() == requested);
@@ -77,7 +77,7 @@ TEST_CASE("unknown host: -1, no response, the Http goes on") {
   Http http;
   const auto e = only_final(http, http.http_get("http://no-such-host.invalid/"), 60s);
   INFO(brief(e));
-  CHECK(e.status() == status::network_error);
+  CHECK(e.status() == Status::network_error);
   CHECK(e.http_status() == 0);
   CHECK(e.result() == "");
   CHECK(contains(e.error(), "resolve"));
@@ -91,7 +91,7 @@ TEST_CASE("reset before the response headers: -1, http_status 0; a download leav
   Http http;
   const auto e = only_final(http, http.http_get(server.url("/reset")));
   INFO(brief(e));
-  CHECK(e.status() == status::network_error);
+  CHECK(e.status() == Status::network_error);
   CHECK(e.http_status() == 0);
   CHECK(e.result() == "");
   CHECK_FALSE(e.error().empty());
@@ -100,7 +100,7 @@ TEST_CASE("reset before the response headers: -1, http_status 0; a download leav
   write_file(dir / "save.bin", "previous");
   const auto f = only_final(http, http.http_get_file(server.url("/reset"), (dir / "save.bin").string()));
   INFO(brief(f));
-  CHECK(f.status() == status::network_error);
+  CHECK(f.status() == Status::network_error);
   CHECK(f.result() == "");
   CHECK(read_file(dir / "save.bin") == "previous");
   CHECK(list_tree(dir.path()) == std::vector<std::string>{"save.bin"});
@@ -118,7 +118,7 @@ TEST_CASE("reset in the middle of the body: -1, http_status 200, nothing handed 
   Http http;
   const auto e = only_final(http, http.http_get(server.url("/reset-mid-body")));
   INFO(brief(e));
-  CHECK(e.status() == status::network_error);
+  CHECK(e.status() == Status::network_error);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == "");
   CHECK(e.content_length() == 100'000);
@@ -129,7 +129,7 @@ TEST_CASE("reset in the middle of the body: -1, http_status 200, nothing handed 
   write_file(dir / "save.bin", "previous");
   const auto f = only_final(http, http.http_get_file(server.url("/reset-mid-body"), (dir / "save.bin").string()));
   INFO(brief(f));
-  CHECK(f.status() == status::network_error);
+  CHECK(f.status() == Status::network_error);
   CHECK(f.result() == "");
   CHECK(read_file(dir / "save.bin") == "previous");
   CHECK(list_tree(dir.path()) == std::vector<std::string>{"save.bin"});
@@ -142,7 +142,7 @@ TEST_CASE("Content-Length longer than the body, then an orderly close: -1 with w
   Http http;
   const auto e = only_final(http, http.http_get(server.url("/short")));
   INFO(brief(e));
-  CHECK(e.status() == status::network_error);
+  CHECK(e.status() == Status::network_error);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == "");
   CHECK(e.content_length() == 1000);
@@ -156,7 +156,7 @@ TEST_CASE("Content-Length longer than the body, then an orderly close: -1 with w
   const auto before = resident_bytes();
   const auto l = only_final(http, http.http_get(liar.url("/liar")));
   INFO(brief(l));
-  CHECK(l.status() == status::network_error);
+  CHECK(l.status() == Status::network_error);
   CHECK(l.content_length() == 1'000'000'000'000);
   CHECK(l.size_downloaded() == 10);
   const auto grown = peak_resident_bytes() - std::min(before, peak_resident_bytes());
@@ -182,7 +182,7 @@ TEST_CASE("malformed chunked encoding: -1, nothing handed out") {
     RawServer server(script::answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + c.body));
     const auto e = only_final(http, http.http_get(server.url("/chunked")));
     INFO(brief(e));
-    CHECK(e.status() == status::network_error);
+    CHECK(e.status() == Status::network_error);
     CHECK(e.http_status() == 200);
     CHECK(e.result() == "");
     CHECK_FALSE(e.error().empty());
@@ -199,7 +199,7 @@ TEST_CASE("a server that accepts and never answers: the stall timeout fires as -
   const auto e = only_final(http, http.http_get(server.url("/silent")));
   const auto elapsed = ms_since(start);
   INFO(brief(e) << " after " << elapsed << " ms");
-  CHECK(e.status() == status::timeout);
+  CHECK(e.status() == Status::timeout);
   CHECK(e.http_status() == 0);
   CHECK(contains(e.error(), "stalled"));
   CHECK(elapsed >= 800);
@@ -220,7 +220,7 @@ TEST_CASE("a server that accepts and never answers: the total timeout fires as -
   const auto e = only_final(http, http.http_get(server.url("/silent")));
   const auto elapsed = ms_since(start);
   INFO(brief(e) << " after " << elapsed << " ms");
-  CHECK(e.status() == status::timeout);
+  CHECK(e.status() == Status::timeout);
   CHECK(e.http_status() == 0);
   CHECK(contains(e.error(), "total timeout"));
   CHECK(elapsed >= 1200);
@@ -239,7 +239,7 @@ TEST_CASE("a connect that never completes: the connect timeout fires as -2 after
   const auto e = only_final(http, http.http_get("http://127.0.0.1:" + std::to_string(listener.port()) + "/"));
   const auto elapsed = ms_since(start);
   INFO(brief(e) << " after " << elapsed << " ms");
-  CHECK(e.status() == status::timeout);
+  CHECK(e.status() == Status::timeout);
   CHECK(e.http_status() == 0);
   CHECK(contains(e.error(), "connect timeout"));
   CHECK(elapsed >= 1000);
@@ -259,7 +259,7 @@ TEST_CASE("a slow drip keeps a transfer alive: no stall timeout while bytes flow
   frames.check_lifecycle(id);
   const auto e = frames.final_event(id);
   INFO(brief(e) << " after " << elapsed << " ms");
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result() == expected_bytes(0, 3000));
   CHECK(elapsed >= 2800);
@@ -300,7 +300,7 @@ TEST_CASE("a 1 MB response header: a clear -1, memory stays bounded") {
     const auto grown = peak_resident_bytes() - std::min(before, peak_resident_bytes());
     INFO(brief(e));
     MESSAGE(c.what << ": peak resident growth " << grown / 1024 << " KiB, error: " << e.error());
-    CHECK(e.status() == status::network_error);
+    CHECK(e.status() == Status::network_error);
     CHECK(e.result() == "");
     CHECK(contains(e.error(), "header"));
     CHECK(grown < (sanitized() ? 128u : 16u) * 1024 * 1024);
@@ -320,7 +320,7 @@ TEST_CASE("a redirect loop stops at max_redirects with -1") {
   Http http(options);
   const auto e = only_final(http, http.http_get(server.url("/loop")));
   INFO(brief(e));
-  CHECK(e.status() == status::network_error);
+  CHECK(e.status() == Status::network_error);
   CHECK(e.http_status() == 302);
   CHECK(e.url() == server.url("/loop"));
   CHECK(contains(e.error(), "edirect"));  // curl: "Maximum (5) redirects followed"
@@ -330,7 +330,7 @@ TEST_CASE("a redirect loop stops at max_redirects with -1") {
   Http defaults;
   const auto d = only_final(defaults, defaults.http_get(url("/redirect-loop")));
   INFO(brief(d));
-  CHECK(d.status() == status::network_error);
+  CHECK(d.status() == Status::network_error);
   CHECK(contains(d.error(), "edirect"));
   check_still_usable(http);
 }
@@ -353,7 +353,7 @@ TEST_CASE("redirects to file:, ftp: and gopher: are refused with -1 and nothing 
     const std::string via = url("/redirect-to?url=" + url_encode(target));
     const auto e = only_final(http, http.http_get(via));
     INFO(brief(e));
-    CHECK(e.status() == status::network_error);
+    CHECK(e.status() == Status::network_error);
     CHECK(e.result() == "");
     CHECK(e.url() == via);
     CHECK_FALSE(contains(e.result(), "root:"));
@@ -361,7 +361,7 @@ TEST_CASE("redirects to file:, ftp: and gopher: are refused with -1 and nothing 
 
     const auto f = only_final(http, http.http_get_file(via, (dir / "x.bin").string()));
     INFO(brief(f));
-    CHECK(f.status() == status::network_error);
+    CHECK(f.status() == Status::network_error);
     CHECK(list_tree(dir.path()).empty());
   }
   CHECK(trap.accepted() == 0);
@@ -393,7 +393,7 @@ TEST_CASE("a body over max_body_bytes: -5, and memory never comes near the body 
     const auto grown = peak_resident_bytes() - std::min(before, peak_resident_bytes());
     INFO(brief(e));
     MESSAGE(c.what << ": peak resident growth " << grown / 1024 << " KiB for a 256 MiB body");
-    CHECK(e.status() == status::too_large);
+    CHECK(e.status() == Status::too_large);
     CHECK(e.http_status() == 200);
     CHECK(e.result() == "");
     CHECK(contains(e.error(), "max_body_bytes"));
@@ -412,7 +412,7 @@ TEST_CASE("a self-signed TLS server: refused by default, accepted when Options n
   Http http;
   const auto refused = only_final(http, http.http_get(server.url("/secret")));
   INFO(brief(refused));
-  CHECK(refused.status() == status::network_error);
+  CHECK(refused.status() == Status::network_error);
   CHECK(refused.http_status() == 0);
   CHECK(refused.result() == "");
   CHECK(contains(refused.error(), "certificate"));
@@ -425,7 +425,7 @@ TEST_CASE("a self-signed TLS server: refused by default, accepted when Options n
   Http trusted(trusting);
   const auto ok = only_final(trusted, trusted.http_get(server.url("/secret")));
   INFO(brief(ok));
-  CHECK(ok.status() == 0);
+  CHECK(ok.status() == Status::complete);
   CHECK(ok.http_status() == 200);
   CHECK(ok.result() == "hello, tls!");
 
@@ -434,7 +434,7 @@ TEST_CASE("a self-signed TLS server: refused by default, accepted when Options n
   const auto other_name =
       only_final(trusted, trusted.http_get("https://other.localhost:" + std::to_string(server.port()) + "/"));
   INFO(brief(other_name));
-  CHECK(other_name.status() == status::network_error);
+  CHECK(other_name.status() == Status::network_error);
   CHECK(other_name.result() == "");
 }
 

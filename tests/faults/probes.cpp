@@ -21,7 +21,7 @@ bool is_root() { return ::geteuid() == 0; }
 
 std::string brief(const AsyncLoad& e) {
   std::ostringstream out;
-  out << "{id " << e.id() << ", status " << e.status() << ", url " << e.url().substr(0, 120)
+  out << "{id " << e.id() << ", status " << static_cast<int>(e.status()) << ", url " << e.url().substr(0, 120)
       << ", http_status " << e.http_status() << ", contentLength " << e.content_length()
       << ", sizeDownloaded " << e.size_downloaded() << ", result " << e.result().size()
       << " bytes, " << e.response_headers().size() << " response headers, error \""

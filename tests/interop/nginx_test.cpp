@@ -258,7 +258,7 @@ TEST_CASE("nginx: a 50 MiB random binary file through http_get_file arrives byte
   const auto e = frames.final_event(id);
   INFO(describe(e));
   INFO("nginx error.log:\n" << nginx.error_log());
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.url() == requested);
   CHECK(e.result() == target.string());
@@ -296,7 +296,7 @@ TEST_CASE("nginx: gzip-compressed text through http_get equals the file, content
   const auto e = frames.final_event(id);
   INFO(describe(e));
   INFO("nginx error.log:\n" << nginx.error_log());
-  CHECK(e.status() == 0);
+  CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.result().size() == text.size());
   CHECK(e.result() == text);
@@ -319,12 +319,12 @@ TEST_CASE("nginx: 404 page, HEAD, and many keep-alive requests") {
   Frames frames = run_until_final(http, {missing, head}, {.timeout = 30s});
   const auto e404 = frames.final_event(missing);
   INFO(describe(e404));
-  CHECK(e404.status() == 0);
+  CHECK(e404.status() == Status::complete);
   CHECK(e404.http_status() == 404);
   CHECK(e404.result().find("404 Not Found") != std::string_view::npos);
   const auto ehead = frames.final_event(head);
   INFO(describe(ehead));
-  CHECK(ehead.status() == 0);
+  CHECK(ehead.status() == Status::complete);
   CHECK(ehead.http_status() == 200);
   CHECK(ehead.result() == "");
   CHECK(ehead.header("content-length") == "1024");
@@ -336,7 +336,7 @@ TEST_CASE("nginx: 404 page, HEAD, and many keep-alive requests") {
   int bad = 0;
   for (auto id : ids) {
     const auto e = frames.final_event(id);
-    if (e.status() != 0 || e.http_status() != 200 || e.result() != std::string(1024, 'z')) ++bad;
+    if (e.status() != Status::complete || e.http_status() != 200 || e.result() != std::string(1024, 'z')) ++bad;
   }
   CHECK(bad == 0);
   INFO("nginx error.log:\n" << nginx.error_log());

@@ -91,7 +91,7 @@ enum class Kind { bytes, chunked, gzip, post_echo, file, not_found, refused, cut
 struct Plan {
   Kind kind;
   std::size_t size = 0;
-  int expect = status::complete;
+  Status expect = Status::complete;
 };
 
 struct Tally {
@@ -142,12 +142,12 @@ TEST_CASE("soak: every request one final event, memory flat after warm-up, descr
       static constexpr Kind faults[] = {Kind::refused, Kind::cut, Kind::too_large, Kind::bad_redirect,
                                         Kind::refused, Kind::cut, Kind::too_large, Kind::bad_redirect, Kind::stall};
       p.kind = faults[random() % std::size(faults)];
-      p.expect = p.kind == Kind::too_large ? status::too_large
-                 : p.kind == Kind::stall   ? status::timeout
-                                           : status::network_error;
+      p.expect = p.kind == Kind::too_large ? Status::too_large
+                 : p.kind == Kind::stall   ? Status::timeout
+                                           : Status::network_error;
     } else if (roll < 100) {  // 5% cancels
       p.kind = roll % 2 ? Kind::cancel_now : Kind::cancel_later;
-      p.expect = status::cancelled;
+      p.expect = Status::cancelled;
     } else if (roll < 130) {
       p.kind = Kind::chunked;
     } else if (roll < 140) {
@@ -221,7 +221,7 @@ TEST_CASE("soak: every request one final event, memory flat after warm-up, descr
   auto check_final = [&](const AsyncLoad& e, std::size_t i) {
     const Plan& p = plans[i];
     bool ok = e.status() == p.expect;
-    if (ok && p.expect == status::complete) {
+    if (ok && p.expect == Status::complete) {
       switch (p.kind) {
         case Kind::bytes:
         case Kind::chunked:
@@ -240,7 +240,7 @@ TEST_CASE("soak: every request one final event, memory flat after warm-up, descr
     if (!ok) {
       if (tally[i].wrong == 0 && std::count_if(tally.begin(), tally.end(), [](const Tally& t) { return t.wrong; }) < 10)
         MESSAGE("request " << i << " (kind " << static_cast<int>(p.kind) << ", size " << p.size << ", expected status "
-                           << p.expect << "): status " << e.status() << ", http_status " << e.http_status()
+                           << static_cast<int>(p.expect) << "): status " << static_cast<int>(e.status()) << ", http_status " << e.http_status()
                            << ", " << e.result().size() << " bytes, error '" << e.error() << "'");
       ++tally[i].wrong;
     }
@@ -268,7 +268,7 @@ TEST_CASE("soak: every request one final event, memory flat after warm-up, descr
       REQUIRE(i < issued);
       Tally& t = tally[i];
       if (t.finals > 0) ++t.events_after_final;
-      if (e.status() <= 0) {
+      if (e.is_final()) {
         ++t.finals;
         ++finished;
         check_final(e, i);

@@ -106,32 +106,32 @@ std::vector<AsyncLoad> Frames::of(RequestId id) const {
 std::vector<AsyncLoad> Frames::finals(RequestId id) const {
   std::vector<AsyncLoad> out;
   for (const auto& e : events)
-    if (e.id() == id && e.status() <= 0) out.push_back(e);
+    if (e.id() == id && e.is_final()) out.push_back(e);
   return out;
 }
 
 std::vector<AsyncLoad> Frames::progress(RequestId id) const {
   std::vector<AsyncLoad> out;
   for (const auto& e : events)
-    if (e.id() == id && e.status() == 1) out.push_back(e);
+    if (e.id() == id && e.status() == Status::downloading) out.push_back(e);
   return out;
 }
 
 bool Frames::has_final(RequestId id) const {
   return std::any_of(events.begin(), events.end(),
-                     [&](const AsyncLoad& e) { return e.id() == id && e.status() <= 0; });
+                     [&](const AsyncLoad& e) { return e.id() == id && e.is_final(); });
 }
 
 std::size_t Frames::final_count() const {
   return static_cast<std::size_t>(
-      std::count_if(events.begin(), events.end(), [](const AsyncLoad& e) { return e.status() <= 0; }));
+      std::count_if(events.begin(), events.end(), [](const AsyncLoad& e) { return e.is_final(); }));
 }
 
 AsyncLoad Frames::final_event(RequestId id) const {
   const AsyncLoad* found = nullptr;
   int count = 0;
   for (const auto& e : events) {
-    if (e.id() == id && e.status() <= 0) {
+    if (e.id() == id && e.is_final()) {
       if (!found) found = &e;
       ++count;
     }
@@ -143,7 +143,7 @@ AsyncLoad Frames::final_event(RequestId id) const {
 
 int Frames::final_frame(RequestId id) const {
   for (std::size_t i = 0; i < events.size(); ++i)
-    if (events[i].id() == id && events[i].status() <= 0) return frame_of[i];
+    if (events[i].id() == id && events[i].is_final()) return frame_of[i];
   return -1;
 }
 
@@ -160,9 +160,9 @@ void Frames::check_lifecycle(RequestId id) const {
     const auto& e = events[i];
     if (e.id() != id) continue;
     if (finals_seen > 0) ++events_after_final;
-    if (e.status() <= 0) {
+    if (e.is_final()) {
       ++finals_seen;
-    } else if (e.status() == 1) {
+    } else if (e.status() == Status::downloading) {
       if (e.size_downloaded() < last_size) size_went_down = true;
       last_size = e.size_downloaded();
       if (frame_of[i] == last_progress_frame) ++progress_twice_in_a_frame;
@@ -247,7 +247,7 @@ void run_until_final(Http& http, Frames& frames, const std::vector<RequestId>& i
   auto absorb = [&] {
     for (; scanned < frames.events.size(); ++scanned) {
       const auto& e = frames.events[scanned];
-      if (e.status() <= 0) waiting.erase(e.id());
+      if (e.is_final()) waiting.erase(e.id());
     }
   };
   absorb();

@@ -110,7 +110,7 @@ Run run_once(const Scenario& scenario, Call call, std::uint64_t nth, std::vector
   LoopOptions options{.timeout = 10s};
   if (scenario.cancel) {
     options.on_event = [&](const AsyncLoad& e) {
-      if (e.id() == id && e.status() == 1) http.http_cancel(id);  // once: later ones return false
+      if (e.id() == id && e.status() == Status::downloading) http.http_cancel(id);  // once: later ones return false
     };
   }
   run_until_final(http, frames, {id}, options);
@@ -130,18 +130,18 @@ Run run_once(const Scenario& scenario, Call call, std::uint64_t nth, std::vector
   const AsyncLoad e = frames.final_event(id);
   INFO(describe(e));
   run.status = static_cast<int>(e.status());
-  if (e.status() < 0) {
+  if (e.failed()) {
     CHECK_FALSE(e.error().empty());
-    if (scenario.cancel && !run.fired) CHECK(e.status() == -3);
+    if (scenario.cancel && !run.fired) CHECK(e.status() == Status::cancelled);
     if (!scenario.cancel) CHECK(run.fired);  // nothing else fails these scenarios
   } else {
-    CHECK(e.status() == 0);
+    CHECK(e.status() == Status::complete);
     CHECK_MESSAGE((!run.fired || recovers(run.call)), "the failed call was not reported");
     scenario.check_complete(e, dir.path());
   }
   // A good file is either replaced by the complete download or left as it was; no temporary.
   if (fs::exists(dir / "save.bin")) {
-    if (e.status() != 0) CHECK(read_file(dir / "save.bin") == good_bytes);
+    if (e.status() != Status::complete) CHECK(read_file(dir / "save.bin") == good_bytes);
     if (!(run.fired && run.call == Call::file_remove)) CHECK(list_tree(dir.path()) == std::vector<std::string>{"save.bin"});
   }
   // The same Http still works.
@@ -149,7 +149,7 @@ Run run_once(const Scenario& scenario, Call call, std::uint64_t nth, std::vector
   REQUIRE(next >= 0);
   run_until_final(http, frames, {next}, {.timeout = 10s});
   INFO("next request: " << describe(frames.final_event(next)));
-  CHECK(frames.final_event(next).status() == 0);
+  CHECK(frames.final_event(next).status() == Status::complete);
   return run;
 }
 

@@ -4,7 +4,7 @@
 #include "support/process_probes.hpp"
 
 #include <asyncload/asyncload.hpp>
-#include <asyncload/scripted_backend.hpp>
+#include <asyncload/testing/scripted_backend.hpp>
 
 #include <doctest/doctest.h>
 
@@ -45,14 +45,14 @@ TEST_CASE("a completed request delivers exactly the async_load keys of GameMaker
   f.script->respond(id, 200, "hello", {{"Content-Type", "text/plain"}, {"X-A", "1"}, {"x-a", "2"}});
   auto events = f.frame();
   REQUIRE(events.size() == 2);  // the progress of the body, then the final event
-  CHECK(events[0].status() == 1);
+  CHECK(events[0].status() == Status::downloading);
   CHECK(events[0].size_downloaded() == 5);
   CHECK(events[0].content_length() == 5);
   CHECK(events[0].map().size() == 5);
 
   const AsyncLoad& done = events[1];
   CHECK(done.id() == id);
-  CHECK(done.status() == 0);
+  CHECK(done.status() == Status::complete);
   CHECK(done.http_status() == 200);
   CHECK(done.result() == "hello");
   CHECK(done.url() == "http://example.test/scores");
@@ -82,10 +82,10 @@ TEST_CASE("ids are distinct and events come in the order they became ready") {
 TEST_CASE("failures are one final event with a reason and http_status 0") {
   Fixture f;
   const RequestId id = f.http->http_get("http://127.0.0.1:1/");
-  f.script->fail(id, status::network_error, "Failed to connect");
+  f.script->fail(id, Status::network_error, "Failed to connect");
   auto events = f.frame();
   REQUIRE(events.size() == 1);
-  CHECK(events[0].status() == -1);
+  CHECK(events[0].status() == Status::network_error);
   CHECK(events[0].http_status() == 0);
   CHECK(events[0].result().empty());
   CHECK(events[0].error() == "Failed to connect");
@@ -115,14 +115,14 @@ TEST_CASE("progress is coalesced to one event per request per dispatch and only 
   f.script->respond(a, 200);
   events = f.frame();
   REQUIRE(events.size() == 2);
-  CHECK(events[0].status() == 1);
+  CHECK(events[0].status() == Status::downloading);
   CHECK(events[0].size_downloaded() == 10);
-  CHECK(events[1].status() == 0);
+  CHECK(events[1].status() == Status::complete);
   CHECK(events[1].result() == "1234567890");
   f.script->respond(b, 200);
   events = f.frame();
   REQUIRE(events.size() == 1);
-  CHECK(events[0].status() == 0);
+  CHECK(events[0].status() == Status::complete);
 }
 
 TEST_CASE("progress events are off when the options or the backend say so") {
@@ -135,7 +135,7 @@ TEST_CASE("progress events are off when the options or the backend say so") {
     f.script->respond(id, 200, "body");
     auto events = f.frame();
     REQUIRE(events.size() == 1);
-    CHECK(events[0].status() == 0);
+    CHECK(events[0].status() == Status::complete);
   }
   SUBCASE("a backend without progress") {
     auto caps = ScriptedBackend::all_capabilities();
@@ -181,7 +181,7 @@ TEST_CASE("a handler may start and cancel requests; what it causes waits for the
   std::vector<AsyncLoad> seen;
   f.http->dispatch([&](const AsyncLoad& e) {
     seen.push_back(e);
-    if (e.status() == 0 && e.id() == first) {
+    if (e.status() == Status::complete && e.id() == first) {
       started = f.http->http_get("http://example.test/second");
       CHECK(f.http->http_cancel(victim));
     }
@@ -193,7 +193,7 @@ TEST_CASE("a handler may start and cancel requests; what it causes waits for the
   auto events = f.frame();
   REQUIRE(events.size() == 1);
   CHECK(events[0].id() == victim);
-  CHECK(events[0].status() == -3);
+  CHECK(events[0].status() == Status::cancelled);
   CHECK_FALSE(events[0].error().empty());
 }
 
@@ -205,7 +205,7 @@ TEST_CASE("cancel: one -3 event whatever the phase, and nothing else for that id
     CHECK_FALSE(f.http->http_cancel(id));  // already cancelled
     auto events = f.frame();
     REQUIRE(events.size() == 1);
-    CHECK(events[0].status() == -3);
+    CHECK(events[0].status() == Status::cancelled);
   }
   SUBCASE("with progress queued") {
     const RequestId id = f.http->http_get("http://example.test/");
@@ -213,7 +213,7 @@ TEST_CASE("cancel: one -3 event whatever the phase, and nothing else for that id
     CHECK(f.http->http_cancel(id));
     auto events = f.frame();
     REQUIRE(events.size() == 1);
-    CHECK(events[0].status() == -3);
+    CHECK(events[0].status() == Status::cancelled);
   }
   SUBCASE("after completion, before dispatch") {
     const RequestId id = f.http->http_get("http://example.test/");
@@ -221,7 +221,7 @@ TEST_CASE("cancel: one -3 event whatever the phase, and nothing else for that id
     CHECK(f.http->http_cancel(id));
     auto events = f.frame();
     REQUIRE(events.size() == 1);
-    CHECK(events[0].status() == -3);
+    CHECK(events[0].status() == Status::cancelled);
     CHECK(events[0].result().empty());
   }
   SUBCASE("after delivery or of an unknown id") {
@@ -240,7 +240,7 @@ TEST_CASE("a handler that throws loses only the event it was given") {
   Fixture f;
   std::vector<RequestId> ids;
   for (int i = 0; i < 3; ++i) ids.push_back(f.http->http_get("http://example.test/"));
-  for (RequestId id : ids) f.script->fail(id, status::network_error, "boom");
+  for (RequestId id : ids) f.script->fail(id, Status::network_error, "boom");
   int calls = 0;
   CHECK_THROWS_AS(f.http->dispatch([&](const AsyncLoad&) {
     ++calls;
@@ -408,7 +408,7 @@ TEST_CASE("buffer mode") {
     f.script->respond(id, 200, "late");
     auto events = f.frame();
     REQUIRE(events.size() == 2);
-    CHECK(events[1].status() == 0);
+    CHECK(events[1].status() == Status::complete);
     CHECK(events[1].result_bytes() == 4);
   }
   SUBCASE("a null buffer is refused") {
@@ -424,7 +424,7 @@ TEST_CASE("max_body_bytes ends a transfer with -5") {
   f.script->respond(id, 200, "more than eight bytes");
   auto events = f.frame();
   REQUIRE_FALSE(events.empty());
-  CHECK(events.back().status() == -5);
+  CHECK(events.back().status() == Status::too_large);
   CHECK(events.back().result().empty());
   CHECK_FALSE(events.back().error().empty());
 }
@@ -445,7 +445,7 @@ TEST_CASE("http_get_file") {
     f.script->respond(id, 200, "abc");
     auto events = f.frame();
     REQUIRE(events.size() == 2);
-    CHECK(events[1].status() == 0);
+    CHECK(events[1].status() == Status::complete);
     CHECK(events[1].result() == target.string());
     CHECK(read_file(target) == std::string("\0\1\2abc", 6));
     CHECK(list_tree(dir.path()) == std::vector<std::string>{"a", "a/b", "a/b/save.bin"});
@@ -481,19 +481,19 @@ TEST_CASE("http_get_file") {
     const RequestId cancelled = f.http->http_get_file("http://example.test/slow", target.string());
     f.script->respond(not_found, 404, "missing");
     f.script->receive(failed, "partial");
-    f.script->fail(failed, status::network_error, "reset");
+    f.script->fail(failed, Status::network_error, "reset");
     f.script->receive(cancelled, "partial");
     f.http->http_cancel(cancelled);
     std::map<RequestId, AsyncLoad> finals;
     f.http->dispatch([&](const AsyncLoad& e) {
-      if (e.status() <= 0) finals.emplace(e.id(), e);
+      if (e.is_final()) finals.emplace(e.id(), e);
     });
     REQUIRE(finals.size() == 3);
-    CHECK(finals.at(not_found).status() == 0);
+    CHECK(finals.at(not_found).status() == Status::complete);
     CHECK(finals.at(not_found).http_status() == 404);
     CHECK(finals.at(not_found).result().empty());
-    CHECK(finals.at(failed).status() == -1);
-    CHECK(finals.at(cancelled).status() == -3);
+    CHECK(finals.at(failed).status() == Status::network_error);
+    CHECK(finals.at(cancelled).status() == Status::cancelled);
     CHECK(read_file(target) == "good save");
     CHECK(list_tree(dir.path()) == std::vector<std::string>{"a", "a/b", "a/b/save.bin"});
   }

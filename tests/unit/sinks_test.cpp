@@ -17,7 +17,7 @@ TEST_CASE("a lying Content-Length reserves at most 16 MiB up front, without a li
   // claiming a terabyte made MemorySink reserve boost::json::string's maximum (2 GiB) at once.
   detail::MemorySink sink(0, SIZE_MAX);
   sink.begin(200, 1'000'000'000'000);
-  CHECK(sink.write("0123456789") == status::complete);
+  CHECK(sink.write("0123456789") == Status::complete);
   const auto body = sink.take_body();
   CHECK(body == "0123456789");
   CHECK(body.capacity() <= 16u << 20);
@@ -36,7 +36,7 @@ TEST_CASE("FileSink: a taken temporary name is skipped and left alone; all names
   std::size_t next = 0;
   detail::FileSink sink(dir / "save.bin", [&] { return names.at(next++); });
   sink.begin(200, 5);
-  CHECK(sink.write("hello") == status::complete);
+  CHECK(sink.write("hello") == Status::complete);
   files::File replaced;
   CHECK(sink.commit(replaced) == "");
   CHECK(next == 3);
@@ -46,7 +46,7 @@ TEST_CASE("FileSink: a taken temporary name is skipped and left alone; all names
 
   detail::FileSink stuck(dir / "other.bin", [] { return std::string(".taken.part"); });
   stuck.begin(200, 5);
-  CHECK(stuck.write("hello") == status::file_error);
+  CHECK(stuck.write("hello") == Status::file_error);
   INFO(stuck.failure());
   CHECK(stuck.failure().find("names in a row were taken") != std::string::npos);
   CHECK(stuck.commit(replaced) != "");

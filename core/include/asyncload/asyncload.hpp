@@ -10,7 +10,7 @@
 //   auto id = http.http_get("https://example.com/scores");
 //   while (running) {                                  // the game loop
 //     http.dispatch([&](const asyncload::AsyncLoad& e) {
-//       if (e.id() == id && e.status() == 0) show(e.result());
+//       if (e.id() == id && e.status() == asyncload::Status::complete) show(e.result());
 //     });
 //     draw_frame();
 //   }
@@ -28,8 +28,8 @@
 // frees its body and headers on its I/O thread, so a big body never costs a frame to free.
 #pragma once
 
-#include <asyncload/backend.hpp>
 #include <asyncload/buffer.hpp>
+#include <asyncload/types.hpp>
 
 #include <boost/json/object.hpp>
 
@@ -43,20 +43,7 @@
 
 namespace asyncload {
 
-inline constexpr std::string_view version = "0.1.0";
-
-struct Options {
-  std::chrono::milliseconds connect_timeout{60000};  // same as http_set_connect_timeout; 0 = off
-  std::chrono::milliseconds stall_timeout{0};        // 0 = off: fail with -2 after N ms without a byte
-  std::chrono::milliseconds total_timeout{0};        // 0 = off
-  int max_redirects = 10;
-  std::size_t max_body_bytes = 0;    // 0 = unlimited; over it: -5 (memory and buffer bodies)
-  std::size_t max_connections = 64;  // transfers at once; the rest wait in order
-  bool progress_events = true;       // status-1 events where the backend can
-  std::string file_root;             // "" = targets as given; else confined under it
-  std::string ca_file;               // extra trusted CA bundle (PEM); "" = system
-  std::string user_agent;            // "" = "asyncload/<version>"
-};
+class Backend;  // <asyncload/backend.hpp>: only for a game that brings its own backend
 
 struct DispatchLimits {
   std::size_t max_events = SIZE_MAX;        // events handed out in one dispatch() at most
@@ -70,7 +57,9 @@ public:
 
   const boost::json::object& map() const { return map_; }
   RequestId id() const;
-  int status() const;
+  Status status() const;
+  bool is_final() const { return static_cast<int>(status()) <= 0; }  // the request's one final event
+  bool failed() const { return static_cast<int>(status()) < 0; }     // a final event with status < 0
   long http_status() const;                // 0 on progress events and when no response arrived
   std::string_view url() const;
   std::string_view result() const;          // "" when result is not a string (buffer mode)

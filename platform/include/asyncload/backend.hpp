@@ -2,62 +2,27 @@
 //
 // The core (core/) validates a call, builds a Transfer and hands it to Backend::start(). The
 // backend runs it however its platform can and reports back through the Events it was bound to:
-// progress as often as it likes (the core coalesces), then exactly one finish() per transfer
-// unless the core cancelled it first. A backend never builds async_load maps, never touches a
-// Buffer and never renames files: that is the core's work on the game thread.
+// progress as often as it likes (the core coalesces), then exactly one report_final() per
+// transfer unless the core cancelled it first. A backend never builds async_load maps, never
+// touches a Buffer and never renames files: that is the core's work on the game thread.
 //
-// Threads: start(), cancel(), release() and capabilities() are called on the game thread. Events may be
-// called from any one thread the backend owns (native: its I/O thread; web: the browser main
-// thread between frames). After ~Backend() returns no Events call may happen.
+// Threads: start(), cancel(), release() and capabilities() are called on the game thread. Events
+// may be called from any one thread the backend owns (native: its I/O thread; web: the browser
+// main thread between frames). After ~Backend() returns no Events call may happen.
 //
 // Body bytes go to Transfer::sink, which the core created (memory, file or buffer). The sink is
-// shared so that a cancelled transfer can still finish writing into it harmlessly.
+// shared so that a cancelled transfer can still write into it harmlessly until it stops.
 #pragma once
+
+#include <asyncload/types.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace asyncload {
-
-using RequestId = std::int64_t;
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// async_load "status" values.
-namespace status {
-inline constexpr int downloading = 1;
-inline constexpr int complete = 0;
-inline constexpr int network_error = -1;  // refused, DNS, reset, TLS, protocol, bad redirect
-inline constexpr int timeout = -2;        // connect, stall or total timeout
-inline constexpr int cancelled = -3;      // http_cancel
-inline constexpr int file_error = -4;     // the local file could not be written
-inline constexpr int too_large = -5;      // body over Options::max_body_bytes
-}  // namespace status
-
-// What a backend can honour. A `false` here is the documented answer for that platform; the core
-// never pretends otherwise.
-struct Capabilities {
-  std::string backend;            // "curl", "emscripten_fetch", "scripted", ...
-  bool progress_events = false;   // status 1 events during a download
-  bool response_headers = false;  // response_headers filled in
-  bool cancel = false;            // http_cancel stops the transfer itself
-  bool connect_timeout = false;
-  bool stall_timeout = false;
-  bool total_timeout = false;
-  bool file_download = false;     // http_get_file
-  bool crossorigin = false;       // http_set_request_crossorigin has an effect
-  bool redirect_limit = false;    // Options::max_redirects is honoured (browsers stop at 20)
-  bool relative_urls = false;     // URLs may be relative to the page (browsers)
-  bool blocking_wait = false;     // Http::wait may block the calling thread
-  // The most requests the backend runs at once to one origin (scheme, host, port); more wait in
-  // order inside the backend, their timeouts not yet counting. 0 = no limit of its own (only
-  // Options::max_connections).
-  std::size_t connections_per_host = 0;
-};
 
 // Where response body bytes go. Written only by the backend's thread while the transfer runs.
 class BodySink {
@@ -66,9 +31,9 @@ public:
   // Called once the final response's headers are in, before its first body byte. The sink
   // forgets bytes of any earlier response (a redirect's body). content_length is -1 if unknown.
   virtual void begin(long http_status, std::int64_t content_length) = 0;
-  // Appends decoded body bytes. Returns status::complete to go on, or a negative status
-  // (file_error, too_large) with which the backend must end the transfer.
-  virtual int write(std::string_view bytes) = 0;
+  // Appends decoded body bytes. Returns Status::complete to go on, or the failure (file_error,
+  // too_large) with which the backend must end the transfer.
+  virtual Status write(std::string_view bytes) = 0;
   // Why the last write failed, for the event's "error".
   virtual std::string failure() const = 0;
 };
@@ -84,18 +49,18 @@ struct Transfer {
   std::chrono::milliseconds connect_timeout{0};  // 0 = off
   std::chrono::milliseconds stall_timeout{0};    // 0 = off
   std::chrono::milliseconds total_timeout{0};    // 0 = off
-  int max_redirects = 10;
+  int max_redirects = 10;                        // 0 = follow none
   bool report_progress = true;
   bool with_credentials = false;                 // web: crossorigin "use-credentials"
 };
 
-// The result of one transfer, reported once through Events::finish().
+// The result of one transfer, reported once through Events::report_final().
 struct Outcome {
   RequestId id = -1;
-  int status = status::complete;   // complete or a negative status
-  long http_status = 0;            // of the final response; 0 when none arrived
-  Headers response_headers;        // of the final response, as received (any case, repeats kept)
-  std::string error;               // one line, on status < 0
+  Status status = Status::complete;  // complete or a failure
+  long http_status = 0;              // of the final response; 0 when none arrived
+  Headers response_headers;          // of the final response, as received (any case, repeats kept)
+  std::string error;                 // one line, on a failure
   std::int64_t content_length = -1;
   std::int64_t size_downloaded = 0;  // body bytes as sent (before decoding)
 };
@@ -105,7 +70,9 @@ class Events {
 public:
   virtual ~Events() = default;
   virtual void progress(RequestId id, std::int64_t size_downloaded, std::int64_t content_length) = 0;
-  virtual void finish(Outcome outcome) = 0;
+  // The transfer ended (any way but a cancel): its one final report. The backend has stopped
+  // writing into the sink.
+  virtual void report_final(Outcome outcome) = 0;
 };
 
 // What the game thread is done with: the bodies and response headers of the async_load maps one

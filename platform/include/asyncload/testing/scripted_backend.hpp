@@ -1,5 +1,6 @@
-// ScriptedBackend — a backend whose transfers finish when the test says so. It lets unit tests
-// (the core's own, or a game's) drive asyncload deterministically without a network:
+// asyncload/testing/scripted_backend.hpp — a backend whose transfers end when the test says so.
+// It lets unit tests (the core's own, or a game's) drive asyncload deterministically without a
+// network:
 //
 //   auto backend = std::make_unique<asyncload::ScriptedBackend>();
 //   auto* script = backend.get();
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <map>
+#include <vector>
 
 namespace asyncload {
 
@@ -23,7 +25,21 @@ public:
   explicit ScriptedBackend(Capabilities capabilities = all_capabilities()) : capabilities_(std::move(capabilities)) {}
 
   static Capabilities all_capabilities() {
-    return {"scripted", true, true, true, true, true, true, true, false, true, false, true, 0};
+    return {
+        .backend = "scripted",
+        .progress_events = true,
+        .response_headers = true,
+        .cancel = true,
+        .connect_timeout = true,
+        .stall_timeout = true,
+        .total_timeout = true,
+        .file_download = true,
+        .crossorigin = false,
+        .redirect_limit = true,
+        .relative_urls = false,
+        .blocking_wait = true,
+        .connections_per_host = 0,
+    };
   }
 
   void bind(Events& events, const BackendSettings& settings) override {
@@ -54,7 +70,7 @@ public:
   std::size_t released_bytes() const { return released_bytes_; }  // their Spent::bytes
 
   // Writes body bytes as a real backend would and reports progress.
-  int receive(RequestId id, std::string_view bytes, long http_status = 200, std::int64_t content_length = -1) {
+  Status receive(RequestId id, std::string_view bytes, long http_status = 200, std::int64_t content_length = -1) {
     Progress& p = progress_[id];
     Transfer& t = running_.at(id);
     if (!p.begun) {
@@ -63,7 +79,7 @@ public:
     }
     p.bytes += static_cast<std::int64_t>(bytes.size());
     p.content_length = content_length;
-    const int written = t.sink->write(bytes);
+    const Status written = t.sink->write(bytes);
     if (t.report_progress) events_->progress(id, p.bytes, content_length);
     return written;
   }
@@ -75,22 +91,23 @@ public:
     outcome.http_status = http_status;
     outcome.response_headers = std::move(headers);
     if (!body.empty()) {
-      if (int written = receive(id, body, http_status, static_cast<std::int64_t>(body.size())); written < 0) {
+      if (Status written = receive(id, body, http_status, static_cast<std::int64_t>(body.size()));
+          written != Status::complete) {
         outcome.status = written;
         outcome.error = running_.at(id).sink->failure();
       }
     }
     outcome.content_length = progress_[id].begun ? progress_[id].content_length : -1;
     outcome.size_downloaded = progress_[id].bytes;
-    finish(std::move(outcome));
+    report_final(std::move(outcome));
   }
-  void fail(RequestId id, int status, std::string error) {
+  void fail(RequestId id, Status status, std::string error) {
     Outcome outcome;
     outcome.id = id;
     outcome.status = status;
     outcome.error = std::move(error);
     outcome.size_downloaded = progress_[id].bytes;
-    finish(std::move(outcome));
+    report_final(std::move(outcome));
   }
 
 private:
@@ -99,10 +116,10 @@ private:
     std::int64_t bytes = 0;
     std::int64_t content_length = -1;
   };
-  void finish(Outcome outcome) {
+  void report_final(Outcome outcome) {
     running_.erase(outcome.id);
     progress_.erase(outcome.id);
-    events_->finish(std::move(outcome));
+    events_->report_final(std::move(outcome));
   }
 
   Capabilities capabilities_;

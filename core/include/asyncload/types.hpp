@@ -1,0 +1,65 @@
+// asyncload/types.hpp — the vocabulary shared by games, the core and backends: ids, headers,
+// statuses, capabilities and options. <asyncload/asyncload.hpp> is the manual.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace asyncload {
+
+inline constexpr std::string_view version = "0.1.0";
+
+using RequestId = std::int64_t;  // >= 0 when accepted, -1 when the call was refused
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// async_load "status". The map holds GameMaker's integers; AsyncLoad::status() gives this.
+enum class Status : int {
+  downloading = 1,     // a progress event
+  complete = 0,        // the HTTP exchange completed, whatever its code: read http_status
+  network_error = -1,  // refused, DNS, reset, TLS, protocol, bad redirect
+  timeout = -2,        // connect, stall or total timeout
+  cancelled = -3,      // http_cancel
+  file_error = -4,     // the local file could not be written
+  too_large = -5,      // body over max_body_bytes
+};
+
+// What a backend can honour. A `false` here is the documented answer for that platform; the core
+// never pretends otherwise.
+struct Capabilities {
+  std::string backend;            // "curl", "emscripten_fetch", "scripted", ...
+  bool progress_events = false;   // status 1 events during a download
+  bool response_headers = false;  // response_headers filled in
+  bool cancel = false;            // http_cancel stops the transfer itself
+  bool connect_timeout = false;
+  bool stall_timeout = false;
+  bool total_timeout = false;
+  bool file_download = false;     // http_get_file
+  bool crossorigin = false;       // http_set_request_crossorigin has an effect
+  bool redirect_limit = false;    // Options::max_redirects is honoured (browsers stop at 20)
+  bool relative_urls = false;     // URLs may be relative to the page (browsers)
+  bool blocking_wait = false;     // Http::wait may block the calling thread
+  // The most requests the backend runs at once to one origin (scheme, host, port); more wait in
+  // order inside the backend, their timeouts not yet counting. 0 = no limit of its own (only
+  // Options::max_connections).
+  std::size_t connections_per_host = 0;
+};
+
+struct Options {
+  std::chrono::milliseconds connect_timeout{60000};  // same as http_set_connect_timeout; 0 = off
+  std::chrono::milliseconds stall_timeout{0};        // 0 = off: fail with -2 after N ms without a byte
+  std::chrono::milliseconds total_timeout{0};        // 0 = off
+  int max_redirects = 10;            // 0 = follow none: the 3xx is the final response
+  std::size_t max_body_bytes = 0;    // 0 = unlimited; over it: -5 (memory and buffer bodies)
+  std::size_t max_connections = 64;  // transfers at once (0 = 1); the rest wait in order
+  bool progress_events = true;       // status-1 events where the backend can
+  std::string file_root;             // "" = targets as given; else confined under it
+  std::string ca_file;               // extra trusted CA bundle (PEM); "" = system
+  std::string user_agent;            // "" = "asyncload/<version>"
+};
+
+}  // namespace asyncload
