@@ -13,6 +13,7 @@ void EventQueue::progress(RequestId id, std::int64_t size_downloaded, std::int64
     return;
   }
   ReadyEvent event;
+  event.kind = ReadyEvent::Kind::progress;
   event.outcome.id = id;
   event.outcome.status = Status::downloading;
   event.outcome.size_downloaded = size_downloaded;
@@ -24,7 +25,11 @@ void EventQueue::progress(RequestId id, std::int64_t size_downloaded, std::int64
   waiting_progress_.emplace(id, slot);
 }
 
-void EventQueue::report_final(Outcome outcome) {
+void EventQueue::report_final(Outcome outcome) { push_final(ReadyEvent::Kind::outcome, std::move(outcome)); }
+
+void EventQueue::queue_cancelled(Outcome outcome) { push_final(ReadyEvent::Kind::cancelled, std::move(outcome)); }
+
+void EventQueue::push_final(ReadyEvent::Kind kind, Outcome outcome) {
   // On the calling (backend) thread and outside the lock: the headers object is the costliest
   // part of a final async_load map, and the game thread's frame need not pay for it.
   boost::json::object headers = header_object(outcome.response_headers);
@@ -33,7 +38,7 @@ void EventQueue::report_final(Outcome outcome) {
   // A later progress report for this id (there should be none) must not jump ahead of the
   // final event, so forget its slot.
   waiting_progress_.erase(outcome.id);
-  push_locked(ReadyEvent{true, std::move(outcome), std::move(headers)});
+  push_locked(ReadyEvent{kind, std::move(outcome), std::move(headers)});
 }
 
 void EventQueue::push_locked(ReadyEvent event) {

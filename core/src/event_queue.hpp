@@ -1,8 +1,9 @@
 // The ready queue between the backend's thread and the game thread.
 //
-// Backend side (any one thread): progress() and report_final() append in the order things happen.
-// A request's progress that is still waiting is updated in place rather than appended again:
-// that is the coalescing, so the queue holds at most one progress entry per request.
+// Backend side (any one thread): progress() and report_final() append in the order things
+// happen. A request's progress entry that is still waiting is updated in place rather than
+// appended again, so the queue holds at most one per request however often the backend reports
+// (what a progress event then says is Http's coalescing rule, core/src/http.cpp).
 // Game side: take_all() moves everything at once; what arrives later waits for the next take.
 #pragma once
 
@@ -19,11 +20,16 @@
 namespace asyncload::detail {
 
 struct ReadyEvent {
-  bool is_final = false;
-  Outcome outcome;  // progress entries use id, content_length and size_downloaded only
-  // A final event's async_load "response_headers", built by report_final() on the backend's thread so
-  // that the game thread's dispatch() only moves it into the map (outcome.response_headers is
-  // then empty).
+  enum class Kind {
+    progress,   // Events::progress: outcome has id, content_length and size_downloaded only
+    outcome,    // Events::report_final: the backend's Outcome
+    cancelled,  // queue_cancelled: http_cancel's -3
+  };
+  Kind kind = Kind::progress;
+  Outcome outcome;
+  // A final event's async_load "response_headers", built by push_final() on the backend's
+  // thread so that the game thread's dispatch() only moves it into the map
+  // (outcome.response_headers is then empty).
   boost::json::object response_headers;
 };
 
@@ -31,6 +37,8 @@ class EventQueue final : public Events {
 public:
   void progress(RequestId id, std::int64_t size_downloaded, std::int64_t content_length) override;
   void report_final(Outcome outcome) override;
+  // Game thread: http_cancel's -3, behind whatever the backend reported before it.
+  void queue_cancelled(Outcome outcome);
 
   // Game thread. Appends every ready event to `out`, in order (an empty `out` is swapped in, so
   // the lock is held for no copying).
@@ -41,6 +49,7 @@ public:
   bool wait(std::chrono::milliseconds timeout);
 
 private:
+  void push_final(ReadyEvent::Kind kind, Outcome outcome);
   void push_locked(ReadyEvent event);
 
   std::mutex mutex_;

@@ -1,47 +1,77 @@
 // Http: the game-thread side of asyncload.
 //
-// A request's life, as the core sees it:
-//   call      validated (or refused: -1, last_error, no event), given an id, recorded in
-//             `requests`, handed to the backend.
-//   running   the backend writes the body into the request's sink and reports progress and
-//             one Outcome through the EventQueue, from its own thread.
-//   ready     dispatch() takes the queued events; progress is delivered if it advanced and no
-//             progress for that request went out in this dispatch; the final event commits the
-//             file or fills the buffer, builds async_load, forgets the request, calls the handler.
-//   cancelled http_cancel queues a -3 final at once; whatever the backend still reports for the
-//             id is dropped at delivery.
+// A request's states in the core (Request::state), and who owns what in each. `requests` and
+// every Request field belong to the game thread; only a request's sink is shared with the
+// backend's thread.
+//
+//   state      entered when                               the sink                      next
+//   running    http_*() accepted the call                 written by the backend's      ended,
+//                                                         thread                        cancelled
+//   ended      take(): the backend's final Outcome left   the game thread's: the        delivered,
+//              the queue                                  backend wrote its last byte   cancelled
+//   cancelled  http_cancel() while running or ended;      discarded; the backend may    delivered
+//              the -3 is queued                           still write, harmlessly       (the -3)
+//
+// A refused call (-1, last_error) never enters `requests`; a request leaves it when its final
+// event is delivered, or with the Http.
+//
+// dispatch() is three steps, each the only owner of its rules:
+//   take              moves what the backend queued behind what is left to deliver; records a
+//                     running request's newest progress figures and the end of its transfer.
+//   deliver_progress  the coalescing rule (below), and nothing else.
+//   deliver_final     commits the file or fills the buffer, builds async_load, forgets the
+//                     request; a cancelled request's only final event is its -3.
+// The EventQueue keeps at most one progress entry per request waiting, which bounds the queue
+// however often the backend reports; what a progress event says is decided here.
 #include <asyncload/asyncload.hpp>
 #include <asyncload/backend.hpp>
 
 #include "async_load.hpp"
 #include "event_queue.hpp"
+#include "settings.hpp"
 #include "sinks.hpp"
 #include "validate.hpp"
 
 #include <memory>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace asyncload {
 
 using detail::FileSink;
 using detail::MemorySink;
+using detail::ReadyEvent;
 
 namespace {
 
+enum class RequestState { running, ended, cancelled };
+
+// Where a request's body goes, chosen by the call; each gives async_load "result" its meaning.
+struct ToMemory {  // http_get, http_post_string, http_request with a body: the body
+  std::shared_ptr<MemorySink> sink;
+};
+struct ToFile {  // http_get_file: the path, once the file is committed onto it
+  std::shared_ptr<FileSink> sink;
+};
+struct ToBuffer {  // http_request with a buffer at seek 0: the response length
+  std::shared_ptr<MemorySink> sink;
+  std::weak_ptr<Buffer> buffer;  // receives the body at delivery, if the game still holds it
+};
+using Sink = std::variant<ToMemory, ToFile, ToBuffer>;
+
 struct Request {
+  RequestState state = RequestState::running;
+  Sink sink;
   boost::json::string url;  // as the game passed it; moved into the final async_load
-  std::shared_ptr<MemorySink> memory;  // http_get & co, and buffer mode
-  std::shared_ptr<FileSink> file;      // http_get_file
-  std::weak_ptr<Buffer> buffer;        // buffer mode: receives the body at delivery
-  bool to_buffer = false;
-  bool cancelled = false;
   std::int64_t latest_bytes = -1;      // the newest progress taken from the queue ...
   std::int64_t latest_length = -1;     // ... which any waiting progress event reports
   std::int64_t delivered_bytes = -1;   // sizeDownloaded of the last progress event delivered
   std::uint64_t delivered_in = 0;      // the dispatch() that delivered it
 };
+
+using Handler = std::function<void(const AsyncLoad&)>;
 
 bool is_success(long http_status) { return http_status >= 200 && http_status < 300; }
 
@@ -66,17 +96,20 @@ struct SpentValues final : Spent {
 }  // namespace
 
 struct Http::State {
+  using Requests = std::unordered_map<RequestId, Request>;
+
   // Declared before the backend so it outlives it: the backend reports into it until destroyed.
   detail::EventQueue events;
   std::unique_ptr<Backend> backend;
   Capabilities capabilities;
-  Options options;
+  Options options;               // resolved (settings.hpp); http_set_connect_timeout changes it
+  bool progress_wanted = false;  // Options::progress_events and the backend can
 
   // Game thread only.
-  std::unordered_map<RequestId, Request> requests;
-  std::vector<detail::ReadyEvent> taken;  // taken from `events`; delivered up to `next_taken`
+  Requests requests;
+  std::vector<ReadyEvent> taken;  // taken from `events`; delivered up to `next_taken`
   std::size_t next_taken = 0;
-  std::unique_ptr<SpentValues> spent;    // from delivered maps, not yet handed to the backend
+  std::unique_ptr<SpentValues> spent;  // from delivered maps, not yet handed to the backend
   RequestId next_id = 0;
   std::uint64_t dispatch_count = 0;
   std::string last_error;
@@ -87,19 +120,30 @@ struct Http::State {
     return -1;
   }
 
-  Transfer make_transfer(std::string_view url, std::string_view method, Headers headers, std::string body) {
-    Transfer transfer;
-    transfer.url = detail::wire_url(url);
-    transfer.method = std::string(method);
-    transfer.headers = std::move(headers);
-    transfer.body = std::move(body);
-    transfer.connect_timeout = options.connect_timeout;
-    transfer.stall_timeout = options.stall_timeout;
-    transfer.total_timeout = options.total_timeout;
-    transfer.max_redirects = options.max_redirects;
-    transfer.report_progress = options.progress_events && capabilities.progress_events;
-    transfer.with_credentials = crossorigin == "use-credentials";
-    return transfer;
+  // ---- a call ----
+
+  detail::TransferSettings transfer_settings() const { return detail::resolve(options, capabilities); }
+
+  Transfer make_transfer(std::string_view url, std::string_view method, Headers headers, std::string body,
+                         const detail::TransferSettings& settings) const {
+    return Transfer{
+        .url = detail::wire_url(url),
+        .method = std::string(method),
+        .headers = std::move(headers),
+        .body = std::move(body),
+        .sink = nullptr,  // submit() attaches it once the call is accepted
+        .connect_timeout = settings.connect_timeout,
+        .stall_timeout = settings.stall_timeout,
+        .total_timeout = settings.total_timeout,
+        .max_redirects = settings.max_redirects,
+        .report_progress = settings.report_progress,
+        .with_credentials = crossorigin == "use-credentials",
+    };
+  }
+
+  std::shared_ptr<MemorySink> memory_sink(const detail::TransferSettings& settings,
+                                          std::size_t keep_at_most = SIZE_MAX) const {
+    return std::make_shared<MemorySink>(settings.max_body_bytes, keep_at_most);
   }
 
   // Checks everything a call can get wrong; "" when the transfer may start.
@@ -111,52 +155,97 @@ struct Http::State {
   }
 
   // `url` is what the game passed: async_load reports it unchanged.
-  RequestId submit(std::string_view url, Transfer transfer, Request request) {
+  RequestId submit(std::string_view url, Transfer transfer, Sink sink) {
     if (auto why = refusal(transfer); !why.empty()) return refuse(std::move(why));
     const RequestId id = next_id++;
     transfer.id = id;
-    if (request.file) {
-      transfer.sink = request.file;
-    } else {
-      transfer.sink = request.memory;
-    }
-    request.url = url;
-    requests.emplace(id, std::move(request));
+    transfer.sink = std::visit([](const auto& to) -> std::shared_ptr<BodySink> { return to.sink; }, sink);
+    requests.emplace(id, Request{.sink = std::move(sink), .url = boost::json::string(url)});
     backend->start(std::move(transfer));
     return id;
   }
 
-  std::shared_ptr<MemorySink> memory_sink(std::size_t keep_at_most = SIZE_MAX) const {
-    return std::make_shared<MemorySink>(options.max_body_bytes, keep_at_most);
-  }
+  // ---- the frame ----
 
-  // The final event of `request`: commits its file or fills its buffer, then builds the map.
-  boost::json::object finish(Request& request, Outcome& outcome, boost::json::object response_headers) {
-    boost::json::value result = "";
-    if (outcome.status == Status::complete) {
-      if (request.file) {
-        if (is_success(outcome.http_status)) {
-          files::File replaced;
-          if (auto why = request.file->commit(replaced); why.empty()) {
-            result = request.file->target().string();
-            if (replaced.is_open()) spent->replaced_files.push_back(std::move(replaced));
-          } else {
-            outcome.status = Status::file_error;
-            outcome.error = std::move(why);
-          }
-        }
-      } else if (request.to_buffer) {
-        result = static_cast<std::int64_t>(request.memory->total_bytes());
-        if (auto buffer = request.buffer.lock()) {
-          buffer->seek(0);
-          buffer->write(request.memory->take_body());
-        }
-      } else {
-        result = request.memory->take_body();
+  void take() {
+    if (!events.maybe_ready()) return;
+    if (next_taken == taken.size()) {  // all delivered: start over (take_all can then swap)
+      taken.clear();
+      next_taken = 0;
+    }
+    const std::size_t first_new = taken.size();
+    events.take_all(taken);
+    for (std::size_t i = first_new; i < taken.size(); ++i) {
+      const ReadyEvent& event = taken[i];
+      auto found = requests.find(event.outcome.id);
+      if (found == requests.end() || found->second.state != RequestState::running) continue;
+      Request& request = found->second;
+      if (event.kind == ReadyEvent::Kind::progress) {
+        // A progress event left waiting (DispatchLimits) reports these, not what it was queued with.
+        request.latest_bytes = event.outcome.size_downloaded;
+        request.latest_length = event.outcome.content_length;
+      } else if (event.kind == ReadyEvent::Kind::outcome) {
+        request.state = RequestState::ended;
       }
     }
-    if (request.file) request.file->discard();  // no-op after a commit
-    return detail::final_map(outcome, std::move(request.url), std::move(result), std::move(response_headers));
+  }
+
+  // The coalescing rule, all of it: a request gets at most one progress event per dispatch(),
+  // only when its bytes advanced since the last one delivered, never once cancelled (nor after
+  // its final event: the request is gone), and only when progress is wanted. It reports the
+  // newest figures taken.
+  bool deliver_progress(RequestId id, Request& request, const Handler& handler) {
+    const std::int64_t bytes = request.latest_bytes;
+    if (!progress_wanted || request.state == RequestState::cancelled || bytes <= request.delivered_bytes ||
+        request.delivered_in == dispatch_count)
+      return false;
+    request.delivered_bytes = bytes;
+    request.delivered_in = dispatch_count;
+    const AsyncLoad load(detail::progress_map(id, request.url, bytes, request.latest_length));
+    handler(load);
+    return true;
+  }
+
+  // The request's final event, which forgets it. A cancelled request's only one is its -3: what
+  // the backend reported for it is dropped.
+  bool deliver_final(Requests::iterator found, ReadyEvent& event, const Handler& handler) {
+    Request& request = found->second;
+    const bool is_cancel = event.kind == ReadyEvent::Kind::cancelled;
+    if (request.state == RequestState::cancelled && !is_cancel) return false;  // the -3 follows
+    Outcome& outcome = event.outcome;
+    boost::json::value result = "";
+    if (!is_cancel && outcome.status == Status::complete) result = commit_result(request, outcome);
+    if (auto* to = std::get_if<ToFile>(&request.sink)) to->sink->discard();  // no-op after a commit
+    AsyncLoad load(detail::final_map(outcome, std::move(request.url), std::move(result),
+                                     std::move(event.response_headers)));
+    requests.erase(found);
+    handler(load);
+    spent->take_from(load.map_);
+    return true;
+  }
+
+  // async_load "result" of a complete exchange: the body; or the file, renamed onto its target
+  // (2xx only; a failed rename makes the outcome file_error); or the buffer, filled.
+  boost::json::value commit_result(Request& request, Outcome& outcome) {
+    if (auto* to = std::get_if<ToMemory>(&request.sink)) return to->sink->take_body();
+    if (auto* to = std::get_if<ToBuffer>(&request.sink)) {
+      const auto length = static_cast<std::int64_t>(to->sink->total_bytes());
+      if (auto buffer = to->buffer.lock()) {
+        buffer->seek(0);
+        buffer->write(to->sink->take_body());
+      }
+      return length;
+    }
+    FileSink& file = *std::get<ToFile>(request.sink).sink;
+    if (!is_success(outcome.http_status)) return "";  // the previous file stays
+    files::File replaced;
+    if (auto why = file.commit(replaced); !why.empty()) {
+      outcome.status = Status::file_error;
+      outcome.error = std::move(why);
+      return "";
+    }
+    if (replaced.is_open()) spent->replaced_files.push_back(std::move(replaced));
+    return boost::json::value(file.target().string());
   }
 };
 
@@ -167,11 +256,10 @@ Http::Http(Options options) : Http(make_platform_backend(), std::move(options)) 
 Http::Http(std::unique_ptr<Backend> backend, Options options) : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.backend = std::move(backend);
-  s.options = std::move(options);
-  if (s.options.user_agent.empty()) s.options.user_agent = "asyncload/" + std::string(version);
-  if (s.options.max_connections == 0) s.options.max_connections = 1;
-  s.backend->bind(s.events, BackendSettings{s.options.max_connections, s.options.ca_file, s.options.user_agent});
+  s.options = detail::resolve(std::move(options));
+  s.backend->bind(s.events, detail::backend_settings(s.options));
   s.capabilities = s.backend->capabilities();
+  s.progress_wanted = detail::progress_wanted(s.options, s.capabilities);
 }
 
 Http::~Http() {
@@ -184,9 +272,8 @@ Http::~Http() {
 
 RequestId Http::http_get(std::string_view url) {
   State& s = *state_;
-  Request request;
-  request.memory = s.memory_sink();
-  return s.submit(url, s.make_transfer(url, "GET", {}, {}), std::move(request));
+  const auto settings = s.transfer_settings();
+  return s.submit(url, s.make_transfer(url, "GET", {}, {}, settings), ToMemory{s.memory_sink(settings)});
 }
 
 RequestId Http::http_get_file(std::string_view url, std::string_view local_target) {
@@ -196,42 +283,42 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
   std::filesystem::path target;
   if (auto why = detail::check_file_target(local_target, s.options.file_root, target); !why.empty())
     return s.refuse(std::move(why));
-  Request request;
-  request.file = std::make_shared<FileSink>(std::move(target));
-  return s.submit(url, s.make_transfer(url, "GET", {}, {}), std::move(request));
+  // max_body_bytes does not apply: a file's memory stays bounded whatever its size.
+  const auto settings = s.transfer_settings();
+  return s.submit(url, s.make_transfer(url, "GET", {}, {}, settings),
+                  ToFile{std::make_shared<FileSink>(std::move(target))});
 }
 
 RequestId Http::http_post_string(std::string_view url, std::string_view body) {
   State& s = *state_;
-  Request request;
-  request.memory = s.memory_sink();
+  const auto settings = s.transfer_settings();
   Headers headers{{"Content-Type", "application/x-www-form-urlencoded"}};
-  return s.submit(url, s.make_transfer(url, "POST", std::move(headers), std::string(body)), std::move(request));
+  return s.submit(url, s.make_transfer(url, "POST", std::move(headers), std::string(body), settings),
+                  ToMemory{s.memory_sink(settings)});
 }
 
 RequestId Http::http_request(std::string_view url, std::string_view method, const Headers& headers,
                              std::string_view body) {
   State& s = *state_;
-  Request request;
-  request.memory = s.memory_sink();
-  return s.submit(url, s.make_transfer(url, method, headers, std::string(body)), std::move(request));
+  const auto settings = s.transfer_settings();
+  return s.submit(url, s.make_transfer(url, method, headers, std::string(body), settings),
+                  ToMemory{s.memory_sink(settings)});
 }
 
 RequestId Http::http_request(std::string_view url, std::string_view method, const Headers& headers,
                              std::shared_ptr<Buffer> buffer) {
   State& s = *state_;
   if (!buffer) return s.refuse("http_request: the buffer is null");
-  Request request;
-  std::string body;
+  const auto settings = s.transfer_settings();
   if (buffer->tell() > 0) {  // the buffer is the body; the response comes back as a string
-    body = std::string(buffer->view(0, buffer->tell()));
-    request.memory = s.memory_sink();
-  } else {  // the response goes into the buffer (a fixed one keeps what fits)
-    request.to_buffer = true;
-    request.buffer = buffer;
-    request.memory = s.memory_sink(buffer->kind() == Buffer::Kind::fixed ? buffer->size() : SIZE_MAX);
+    std::string body(buffer->view(0, buffer->tell()));
+    return s.submit(url, s.make_transfer(url, method, headers, std::move(body), settings),
+                    ToMemory{s.memory_sink(settings)});
   }
-  return s.submit(url, s.make_transfer(url, method, headers, std::move(body)), std::move(request));
+  // The response goes into the buffer (a fixed one keeps what fits).
+  const std::size_t keep = buffer->kind() == Buffer::Kind::fixed ? buffer->size() : SIZE_MAX;
+  return s.submit(url, s.make_transfer(url, method, headers, {}, settings),
+                  ToBuffer{s.memory_sink(settings, keep), buffer});
 }
 
 void Http::http_set_request_crossorigin(std::string_view type) {
@@ -246,7 +333,7 @@ void Http::http_set_request_crossorigin(std::string_view type) {
 std::string Http::http_get_request_crossorigin() const { return state_->crossorigin; }
 
 void Http::http_set_connect_timeout(std::chrono::milliseconds timeout) {
-  state_->options.connect_timeout = std::max(timeout, std::chrono::milliseconds{0});
+  state_->options.connect_timeout = detail::resolve_timeout(timeout);
 }
 
 std::chrono::milliseconds Http::http_get_connect_timeout() const { return state_->options.connect_timeout; }
@@ -254,17 +341,17 @@ std::chrono::milliseconds Http::http_get_connect_timeout() const { return state_
 bool Http::http_cancel(RequestId id) {
   State& s = *state_;
   auto found = s.requests.find(id);
-  if (found == s.requests.end() || found->second.cancelled) return false;
+  if (found == s.requests.end() || found->second.state == RequestState::cancelled) return false;
   Request& request = found->second;
-  request.cancelled = true;
+  request.state = RequestState::cancelled;
   s.backend->cancel(id);
-  if (request.file) request.file->discard();
+  if (auto* to = std::get_if<ToFile>(&request.sink)) to->sink->discard();
   Outcome outcome;
   outcome.id = id;
   outcome.status = Status::cancelled;
   outcome.error = "cancelled by http_cancel";
   outcome.size_downloaded = std::max<std::int64_t>(request.delivered_bytes, 0);
-  s.events.report_final(std::move(outcome));
+  s.events.queue_cancelled(std::move(outcome));
   return true;
 }
 
@@ -273,58 +360,23 @@ bool Http::http_cancel(RequestId id) {
 std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler, DispatchLimits limits) {
   State& s = *state_;
   ++s.dispatch_count;
-  if (s.events.maybe_ready()) {
-    if (s.next_taken == s.taken.size()) {  // all delivered: start over (take_all can then swap)
-      s.taken.clear();
-      s.next_taken = 0;
-    }
-    const std::size_t already_taken = s.taken.size();
-    s.events.take_all(s.taken);
-    // A progress event left waiting by DispatchLimits must report the newest figures, not the
-    // ones it was queued with.
-    for (std::size_t i = already_taken; i < s.taken.size(); ++i) {
-      const Outcome& progress = s.taken[i].outcome;
-      if (s.taken[i].is_final) continue;
-      if (auto found = s.requests.find(progress.id); found != s.requests.end()) {
-        found->second.latest_bytes = progress.size_downloaded;
-        found->second.latest_length = progress.content_length;
-      }
-    }
-  }
+  s.take();
   if (s.next_taken == s.taken.size()) return 0;
 
   const auto started = std::chrono::steady_clock::now();
   if (!s.spent) s.spent = std::make_unique<SpentValues>();
-  const bool progress_wanted = s.options.progress_events && s.capabilities.progress_events;
   std::size_t delivered = 0;
   while (s.next_taken < s.taken.size() && delivered < limits.max_events) {
     if (limits.time_budget.count() > 0 && delivered > 0 &&
         std::chrono::steady_clock::now() - started >= limits.time_budget)
       break;
-    detail::ReadyEvent event = std::move(s.taken[s.next_taken++]);
+    ReadyEvent event = std::move(s.taken[s.next_taken++]);
     auto found = s.requests.find(event.outcome.id);
     if (found == s.requests.end()) continue;  // its final event is already out
-    Request& request = found->second;
-
-    if (!event.is_final) {
-      const std::int64_t bytes = request.latest_bytes;
-      if (!progress_wanted || request.cancelled || bytes <= request.delivered_bytes ||
-          request.delivered_in == s.dispatch_count)
-        continue;
-      request.delivered_bytes = bytes;
-      request.delivered_in = s.dispatch_count;
-      const AsyncLoad load(detail::progress_map(event.outcome.id, request.url, bytes, request.latest_length));
-      ++delivered;
-      handler(load);
-      continue;
-    }
-
-    if (request.cancelled && event.outcome.status != Status::cancelled) continue;  // the -3 follows
-    AsyncLoad load(s.finish(request, event.outcome, std::move(event.response_headers)));
-    s.requests.erase(found);
-    ++delivered;
-    handler(load);
-    s.spent->take_from(load.map_);
+    const bool handed = event.kind == ReadyEvent::Kind::progress
+                            ? s.deliver_progress(found->first, found->second, handler)
+                            : s.deliver_final(found, event, handler);
+    if (handed) ++delivered;
   }
   // A throwing handler skips this: what was taken goes with the next dispatch(), or with the Http.
   if (!s.spent->empty()) s.backend->release(std::move(s.spent));

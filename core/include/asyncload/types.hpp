@@ -49,6 +49,7 @@ struct Capabilities {
   std::size_t connections_per_host = 0;
 };
 
+// One Http's settings; each field says what 0 or "" means (core/src/settings.hpp applies it).
 struct Options {
   std::chrono::milliseconds connect_timeout{60000};  // same as http_set_connect_timeout; 0 = off
   std::chrono::milliseconds stall_timeout{0};        // 0 = off: fail with -2 after N ms without a byte

@@ -10,6 +10,10 @@
 // may be called from any one thread the backend owns (native: its I/O thread; web: the browser
 // main thread between frames). After ~Backend() returns no Events call may happen.
 //
+// Settings: BackendSettings and the Transfer's limits arrive resolved (core/src/settings.hpp has
+// the table): max_connections >= 1, user_agent never empty, timeouts >= 0 with 0 = off,
+// max_redirects >= 0. A backend applies them as they are and adds no defaults of its own.
+//
 // Body bytes go to Transfer::sink, which the core created (memory, file or buffer). The sink is
 // shared so that a cancelled transfer can still write into it harmlessly until it stops.
 #pragma once
@@ -38,7 +42,7 @@ public:
   virtual std::string failure() const = 0;
 };
 
-// Everything a backend needs for one transfer. Validated by the core already.
+// Everything a backend needs for one transfer. Validated and resolved by the core already.
 struct Transfer {
   RequestId id = -1;
   std::string url;
@@ -86,7 +90,7 @@ public:
 };
 
 struct BackendSettings {
-  std::size_t max_connections = 64;  // transfers at once; the rest wait in order
+  std::size_t max_connections = 64;  // transfers at once (>= 1); the rest wait in order
   std::string ca_file;               // extra trusted CA bundle (PEM); "" = system
   std::string user_agent;            // never empty here
 };

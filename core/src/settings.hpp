@@ -1,0 +1,44 @@
+// The one settings-resolve step: Options as the game gave them become the values the core and
+// the backends use. Backends take BackendSettings and Transfer as they are:
+// every default and every "0 means" is applied here, once.
+//
+//   field             as given                  resolved (what backends and sinks get)
+//   connect_timeout   0 or negative = off       >= 0 ms; 0 = off
+//   stall_timeout     0 or negative = off       >= 0 ms; 0 = off
+//   total_timeout     0 or negative = off       >= 0 ms; 0 = off
+//   max_redirects     0 or negative = none      >= 0; 0 = the 3xx is the final response
+//   max_body_bytes    0 = unlimited             0 = unlimited (MemorySink reads it so)
+//   max_connections   0 = one at a time         >= 1
+//   progress_events   false = none              Transfer::report_progress, and only where
+//                                               Capabilities::progress_events
+//   file_root         "" = targets as given     unchanged (the core's own check_file_target)
+//   ca_file           "" = the system's roots   unchanged
+//   user_agent        "" = asyncload/<version>  never empty
+#pragma once
+
+#include <asyncload/backend.hpp>
+
+namespace asyncload::detail {
+
+std::chrono::milliseconds resolve_timeout(std::chrono::milliseconds given);  // negative -> 0 (off)
+
+// The Http's Options with the table applied (Http's constructor, once).
+Options resolve(Options given);
+// What the backend is bound with, from resolved Options.
+BackendSettings backend_settings(const Options& resolved);
+
+// One transfer's limits, from the resolved Options of its Http.
+struct TransferSettings {
+  std::chrono::milliseconds connect_timeout{0};  // 0 = off
+  std::chrono::milliseconds stall_timeout{0};    // 0 = off
+  std::chrono::milliseconds total_timeout{0};    // 0 = off
+  int max_redirects = 0;                         // >= 0
+  std::size_t max_body_bytes = 0;                // 0 = unlimited
+  bool report_progress = false;
+};
+TransferSettings resolve(const Options& resolved, const Capabilities& backend);
+
+// Whether status-1 events are wanted at all: Options::progress_events, where the backend can.
+bool progress_wanted(const Options& resolved, const Capabilities& backend);
+
+}  // namespace asyncload::detail
