@@ -122,7 +122,9 @@ struct Http::State {
 
   // ---- a call ----
 
-  detail::TransferSettings transfer_settings() const { return detail::resolve(options, capabilities); }
+  detail::TransferSettings transfer_settings(const RequestOptions& request) const {
+    return detail::resolve(options, request, capabilities);
+  }
 
   Transfer make_transfer(std::string_view url, std::string_view method, Headers headers, std::string body,
                          const detail::TransferSettings& settings) const {
@@ -147,7 +149,10 @@ struct Http::State {
   }
 
   // Checks everything a call can get wrong; "" when the transfer may start.
-  std::string refusal(const Transfer& transfer) const {
+  std::string refusal(const Transfer& transfer, const RequestOptions& request) const {
+    // Resuming is not implemented yet (DESIGN.md "Big and resumable downloads"): a game that
+    // asks for it learns so at once instead of getting a download that silently starts over.
+    if (request.resume) return "RequestOptions::resume is not supported yet";
     if (auto why = detail::check_url(transfer.url, capabilities.relative_urls); !why.empty()) return why;
     if (auto why = detail::check_method(transfer.method); !why.empty()) return why;
     if (auto why = detail::check_headers(transfer.headers); !why.empty()) return why;
@@ -155,8 +160,8 @@ struct Http::State {
   }
 
   // `url` is what the game passed: async_load reports it unchanged.
-  RequestId submit(std::string_view url, Transfer transfer, Sink sink) {
-    if (auto why = refusal(transfer); !why.empty()) return refuse(std::move(why));
+  RequestId submit(std::string_view url, Transfer transfer, Sink sink, const RequestOptions& request) {
+    if (auto why = refusal(transfer, request); !why.empty()) return refuse(std::move(why));
     const RequestId id = next_id++;
     transfer.id = id;
     transfer.sink = std::visit([](const auto& to) -> std::shared_ptr<BodySink> { return to.sink; }, sink);
@@ -270,13 +275,13 @@ Http::~Http() {
 
 // ---- the GameMaker calls ------------------------------------------------------------------
 
-RequestId Http::http_get(std::string_view url) {
+RequestId Http::http_get(std::string_view url, const RequestOptions& options) {
   State& s = *state_;
-  const auto settings = s.transfer_settings();
-  return s.submit(url, s.make_transfer(url, "GET", {}, {}, settings), ToMemory{s.memory_sink(settings)});
+  const auto settings = s.transfer_settings(options);
+  return s.submit(url, s.make_transfer(url, "GET", {}, {}, settings), ToMemory{s.memory_sink(settings)}, options);
 }
 
-RequestId Http::http_get_file(std::string_view url, std::string_view local_target) {
+RequestId Http::http_get_file(std::string_view url, std::string_view local_target, const RequestOptions& options) {
   State& s = *state_;
   if (!s.capabilities.file_download)
     return s.refuse("http_get_file is not supported by the " + s.capabilities.backend + " backend");
@@ -284,41 +289,41 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
   if (auto why = detail::check_file_target(local_target, s.options.file_root, target); !why.empty())
     return s.refuse(std::move(why));
   // max_body_bytes does not apply: a file's memory stays bounded whatever its size.
-  const auto settings = s.transfer_settings();
+  const auto settings = s.transfer_settings(options);
   return s.submit(url, s.make_transfer(url, "GET", {}, {}, settings),
-                  ToFile{std::make_shared<FileSink>(std::move(target))});
+                  ToFile{std::make_shared<FileSink>(std::move(target))}, options);
 }
 
-RequestId Http::http_post_string(std::string_view url, std::string_view body) {
+RequestId Http::http_post_string(std::string_view url, std::string_view body, const RequestOptions& options) {
   State& s = *state_;
-  const auto settings = s.transfer_settings();
+  const auto settings = s.transfer_settings(options);
   Headers headers{{"Content-Type", "application/x-www-form-urlencoded"}};
   return s.submit(url, s.make_transfer(url, "POST", std::move(headers), std::string(body), settings),
-                  ToMemory{s.memory_sink(settings)});
+                  ToMemory{s.memory_sink(settings)}, options);
 }
 
 RequestId Http::http_request(std::string_view url, std::string_view method, const Headers& headers,
-                             std::string_view body) {
+                             std::string_view body, const RequestOptions& options) {
   State& s = *state_;
-  const auto settings = s.transfer_settings();
+  const auto settings = s.transfer_settings(options);
   return s.submit(url, s.make_transfer(url, method, headers, std::string(body), settings),
-                  ToMemory{s.memory_sink(settings)});
+                  ToMemory{s.memory_sink(settings)}, options);
 }
 
 RequestId Http::http_request(std::string_view url, std::string_view method, const Headers& headers,
-                             std::shared_ptr<Buffer> buffer) {
+                             std::shared_ptr<Buffer> buffer, const RequestOptions& options) {
   State& s = *state_;
   if (!buffer) return s.refuse("http_request: the buffer is null");
-  const auto settings = s.transfer_settings();
+  const auto settings = s.transfer_settings(options);
   if (buffer->tell() > 0) {  // the buffer is the body; the response comes back as a string
     std::string body(buffer->view(0, buffer->tell()));
     return s.submit(url, s.make_transfer(url, method, headers, std::move(body), settings),
-                    ToMemory{s.memory_sink(settings)});
+                    ToMemory{s.memory_sink(settings)}, options);
   }
   // The response goes into the buffer (a fixed one keeps what fits).
   const std::size_t keep = buffer->kind() == Buffer::Kind::fixed ? buffer->size() : SIZE_MAX;
   return s.submit(url, s.make_transfer(url, method, headers, {}, settings),
-                  ToBuffer{s.memory_sink(settings, keep), buffer});
+                  ToBuffer{s.memory_sink(settings, keep), buffer}, options);
 }
 
 void Http::http_set_request_crossorigin(std::string_view type) {

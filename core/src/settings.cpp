@@ -30,13 +30,13 @@ bool progress_wanted(const Options& resolved, const Capabilities& backend) {
   return resolved.progress_events && backend.progress_events;
 }
 
-TransferSettings resolve(const Options& resolved, const Capabilities& backend) {
+TransferSettings resolve(const Options& resolved, const RequestOptions& request, const Capabilities& backend) {
   return TransferSettings{
-      .connect_timeout = resolved.connect_timeout,
-      .stall_timeout = resolved.stall_timeout,
-      .total_timeout = resolved.total_timeout,
+      .connect_timeout = resolve_timeout(request.connect_timeout.value_or(resolved.connect_timeout)),
+      .stall_timeout = resolve_timeout(request.stall_timeout.value_or(resolved.stall_timeout)),
+      .total_timeout = resolve_timeout(request.total_timeout.value_or(resolved.total_timeout)),
       .max_redirects = resolved.max_redirects,
-      .max_body_bytes = resolved.max_body_bytes,
+      .max_body_bytes = request.max_body_bytes.value_or(resolved.max_body_bytes),
       .report_progress = progress_wanted(resolved, backend),
   };
 }

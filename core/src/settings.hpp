@@ -1,5 +1,5 @@
-// The one settings-resolve step: Options as the game gave them become the values the core and
-// the backends use. Backends take BackendSettings and Transfer as they are:
+// The one settings-resolve step: Options and RequestOptions as the game gave them become the
+// values the core and the backends use. Backends take BackendSettings and Transfer as they are:
 // every default and every "0 means" is applied here, once.
 //
 //   field             as given                  resolved (what backends and sinks get)
@@ -14,6 +14,8 @@
 //   file_root         "" = targets as given     unchanged (the core's own check_file_target)
 //   ca_file           "" = the system's roots   unchanged
 //   user_agent        "" = asyncload/<version>  never empty
+//
+// A RequestOptions field that is set replaces the Http's, resolved by the same rule.
 #pragma once
 
 #include <asyncload/backend.hpp>
@@ -27,7 +29,7 @@ Options resolve(Options given);
 // What the backend is bound with, from resolved Options.
 BackendSettings backend_settings(const Options& resolved);
 
-// One transfer's limits, from the resolved Options of its Http.
+// One transfer's limits: `request` over the resolved Options of its Http.
 struct TransferSettings {
   std::chrono::milliseconds connect_timeout{0};  // 0 = off
   std::chrono::milliseconds stall_timeout{0};    // 0 = off
@@ -36,7 +38,7 @@ struct TransferSettings {
   std::size_t max_body_bytes = 0;                // 0 = unlimited
   bool report_progress = false;
 };
-TransferSettings resolve(const Options& resolved, const Capabilities& backend);
+TransferSettings resolve(const Options& resolved, const RequestOptions& request, const Capabilities& backend);
 
 // Whether status-1 events are wanted at all: Options::progress_events, where the backend can.
 bool progress_wanted(const Options& resolved, const Capabilities& backend);

@@ -141,4 +141,29 @@ TEST_CASE("6. total timeout also ends a response that keeps sending") {
   CHECK(e.status() == Status::timeout);
 }
 
+TEST_CASE("6. RequestOptions: one request's total timeout and body limit, the Http's for the others") {
+  Http http;  // no total timeout, no body limit
+  if (!http.capabilities().total_timeout) {
+    MESSAGE("backend " << http.capabilities().backend << " has no total timeout: skipped");
+    return;
+  }
+  const auto start = Clock::now();
+  auto slow = http.http_get(url("/delay/4000"), {.total_timeout = 500ms});
+  auto capped = http.http_get(url("/bytes/2000"), {.max_body_bytes = 1000});
+  auto plain = http.http_get(url("/bytes/2000"));
+  REQUIRE(slow >= 0);
+  REQUIRE(capped >= 0);
+  REQUIRE(plain >= 0);
+  Frames frames = run_until_final(http, {slow, capped, plain}, {.timeout = 15s});
+  const auto elapsed = ms_since(start);
+  const auto& e = frames.final_event(slow);
+  INFO(describe(e) << " after " << elapsed << " ms");
+  CHECK(e.status() == Status::timeout);
+  CHECK(elapsed >= 400);
+  CHECK(elapsed < 3500);
+  CHECK(frames.final_event(capped).status() == Status::too_large);
+  CHECK(frames.final_event(plain).status() == Status::complete);
+  CHECK(frames.final_event(plain).result().size() == 2000);
+}
+
 }  // TEST_SUITE

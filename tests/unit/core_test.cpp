@@ -429,6 +429,63 @@ TEST_CASE("max_body_bytes ends a transfer with -5") {
   CHECK_FALSE(events.back().error().empty());
 }
 
+TEST_CASE("RequestOptions set one request's timeouts and body limit; unset fields take the Http's") {
+  using namespace std::chrono_literals;
+  Options options;
+  options.stall_timeout = 1000ms;
+  options.max_body_bytes = 8;
+  Fixture f(options);
+  f.http->http_set_connect_timeout(1500ms);
+  const RequestId plain = f.http->http_get("http://example.test/");
+  const RequestId own = f.http->http_get(
+      "http://example.test/", {.connect_timeout = 250ms, .stall_timeout = 0ms, .total_timeout = 5000ms, .max_body_bytes = 100});
+  const RequestId negative = f.http->http_get("http://example.test/", {.total_timeout = -5ms});
+  CHECK(f.script->transfer(plain).connect_timeout == 1500ms);
+  CHECK(f.script->transfer(plain).stall_timeout == 1000ms);
+  CHECK(f.script->transfer(plain).total_timeout == 0ms);
+  CHECK(f.script->transfer(own).connect_timeout == 250ms);
+  CHECK(f.script->transfer(own).stall_timeout == 0ms);  // off for this request only
+  CHECK(f.script->transfer(own).total_timeout == 5000ms);
+  CHECK(f.script->transfer(negative).total_timeout == 0ms);  // negative is off, as in Options
+
+  f.script->respond(plain, 200, "more than eight bytes");
+  f.script->respond(own, 200, "more than eight bytes");
+  std::map<RequestId, AsyncLoad> finals;
+  f.http->dispatch([&](const AsyncLoad& e) {
+    if (e.is_final()) finals.emplace(e.id(), e);
+  });
+  CHECK(finals.at(plain).status() == Status::too_large);
+  CHECK(finals.at(own).status() == Status::complete);
+  CHECK(finals.at(own).result() == "more than eight bytes");
+
+  SUBCASE("every call takes them") {
+    const RequestOptions quick{.total_timeout = 100ms, .max_body_bytes = 4};
+    TempDir dir;
+    auto buffer = Buffer::make_grow(0);
+    const RequestId ids[] = {
+        f.http->http_post_string("http://example.test/", "a=1", quick),
+        f.http->http_request("http://example.test/", "PUT", {}, "{}", quick),
+        f.http->http_request("http://example.test/", "GET", {}, buffer, quick),
+        f.http->http_get_file("http://example.test/", (dir.path() / "f").string(), quick),
+    };
+    for (RequestId id : ids) {
+      REQUIRE(id >= 0);
+      CHECK(f.script->transfer(id).total_timeout == 100ms);
+    }
+    f.script->respond(ids[2], 200, "longer than four");  // into the buffer: the limit holds
+    auto events = f.frame();
+    REQUIRE_FALSE(events.empty());
+    CHECK(events.back().status() == Status::too_large);
+  }
+  SUBCASE("resume is refused until it is implemented") {
+    TempDir dir;
+    const auto started = f.script->started().size();
+    CHECK(f.http->http_get_file("http://example.test/", (dir.path() / "f").string(), {.resume = true}) == -1);
+    CHECK(f.http->last_error().find("resume") != std::string::npos);
+    CHECK(f.script->started().size() == started);
+  }
+}
+
 TEST_CASE("http_get_file") {
   TempDir dir;
   Fixture f;

@@ -83,13 +83,15 @@ public:
   Http(const Http&) = delete;
   Http& operator=(const Http&) = delete;
 
-  RequestId http_get(std::string_view url);
-  RequestId http_get_file(std::string_view url, std::string_view local_target);
-  RequestId http_post_string(std::string_view url, std::string_view body);
+  // GameMaker's calls. The trailing RequestOptions (extension) sets one request's timeouts and
+  // body limit; what it leaves unset comes from the Http (Options, http_set_connect_timeout).
+  RequestId http_get(std::string_view url, const RequestOptions& options = {});
+  RequestId http_get_file(std::string_view url, std::string_view local_target, const RequestOptions& options = {});
+  RequestId http_post_string(std::string_view url, std::string_view body, const RequestOptions& options = {});
   RequestId http_request(std::string_view url, std::string_view method, const Headers& headers,
-                         std::string_view body);
+                         std::string_view body, const RequestOptions& options = {});
   RequestId http_request(std::string_view url, std::string_view method, const Headers& headers,
-                         std::shared_ptr<Buffer> buffer);
+                         std::shared_ptr<Buffer> buffer, const RequestOptions& options = {});
 
   void http_set_request_crossorigin(std::string_view type);  // "anonymous" | "use-credentials"
   std::string http_get_request_crossorigin() const;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,17 @@ struct Options {
   std::string file_root;             // "" = targets as given; else confined under it
   std::string ca_file;               // extra trusted CA bundle (PEM); "" = system
   std::string user_agent;            // "" = "asyncload/<version>"
+};
+
+// One request's settings (the trailing argument of every http_* call). An unset field takes the
+// Http's value (Options, http_set_connect_timeout); a set one means what it means in Options.
+struct RequestOptions {
+  std::optional<std::chrono::milliseconds> connect_timeout, stall_timeout, total_timeout;
+  std::optional<std::size_t> max_body_bytes;
+  // http_get_file: continue an interrupted download (DESIGN.md "Big and resumable downloads").
+  // Not implemented yet: a call with resume = true is refused (-1, last_error) rather than
+  // silently starting over.
+  bool resume = false;
 };
 
 }  // namespace asyncload
