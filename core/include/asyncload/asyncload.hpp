@@ -1,31 +1,72 @@
 // asyncload — GameMaker's asynchronous HTTP model for C++20 games, natively and in browsers.
+// This comment is the manual: states, threads, ownership, statuses and the async_load keys.
 //
-// The game thread calls http_get / http_get_file / http_post_string / http_request and gets a
-// request id at once (>= 0), or -1 with last_error() when the call is refused (bad URL, scheme
-// other than http/https, header injection, file target outside file_root, ...). Nothing blocks
-// on the network. Once per frame the game calls dispatch(), which hands every ready event to its
-// handler as an AsyncLoad (GameMaker's async_load map), in the order the events became ready:
-//
-//   asyncload::Http http;
-//   auto id = http.http_get("https://example.com/scores");
-//   while (running) {                                  // the game loop
-//     http.dispatch([&](const asyncload::AsyncLoad& e) {
+//   asyncload::Http http;                                    // one per game, on the game thread
+//   auto id = http.http_get("https://example.com/scores");   // an id at once; never blocks
+//   while (running) {                                        // the game loop
+//     http.dispatch([&](const asyncload::AsyncLoad& e) {     // every ready event, in order
 //       if (e.id() == id && e.status() == asyncload::Status::complete) show(e.result());
 //     });
 //     draw_frame();
 //   }
 //
-// Every accepted request produces exactly one final event (status <= 0), unless the Http is
-// destroyed first. Progress events (status 1) are coalesced: at most one per request per
-// dispatch(), only when bytes advanced, never after the final event, and only when the backend
-// can report progress (capabilities().progress_events) and Options::progress_events is true.
-// A completed HTTP exchange is status 0 whatever its code: read http_status().
+// Calls. http_get / http_get_file / http_post_string / http_request return a request id (>= 0),
+// or -1 when refused (bad URL, scheme other than http/https, header injection, a file target
+// outside file_root, a method or header the browser forbids, ...): no event is queued and
+// last_error() says why. A trailing RequestOptions overrides the Http's Options for one request.
 //
-// Threads: an Http belongs to the thread that calls it (the game thread). Handlers run on that
-// thread inside dispatch(). Buffers are only touched there. The native backend does its network
-// work on one internal I/O thread; the web backend on the browser's main thread between frames.
-// An async_load map lives until its handler returns (copy what you keep); the native backend then
-// frees its body and headers on its I/O thread, so a big body never costs a frame to free.
+// A request's life (the states of core/src/http.cpp):
+//   running    the backend transfers it on its own thread (native: one I/O thread running
+//              libcurl; web: the browser's main thread between frames), writes the body into
+//              the request's sink (memory; http_get_file's temporary file; for a buffer at
+//              seek 0, memory copied into the Buffer at delivery) and reports progress.
+//   ended      the transfer is over and the backend is done with the sink; the final event
+//              waits for dispatch(), behind any progress of the request.
+//   delivered  dispatch() handed the final event (status <= 0) to the handler: the request is
+//              forgotten (in_flight() drops).
+//   cancelled  http_cancel(id) while running or ended: one -3 final event follows in a later
+//              dispatch() and nothing else for that id; http_get_file's target is not touched.
+// Every accepted request gets exactly one final event, unless the Http is destroyed first
+// (~Http stops every transfer and calls no handler).
+//
+// Threads and ownership. An Http belongs to the thread that calls it (the game thread);
+// handlers run there, inside dispatch(), and so does every touch of a Buffer (asyncload holds a
+// weak reference: the game may drop a buffer at any time). An AsyncLoad and its map live until
+// the handler returns: copy what you keep. The backend then frees the body and the headers
+// (natively on its I/O thread, so a big body never costs a frame). http_get_file streams to a
+// hidden temporary file beside the target and renames it onto the target when the game gets
+// the final event of a complete 2xx response; any other outcome leaves the old file alone.
+//
+// Events. dispatch() delivers what became ready before the call, in that order; what a handler
+// causes (requests, cancels) waits for the next one. Progress is coalesced: at most one event
+// per request per dispatch(), only when bytes advanced, never after the final event, and only
+// when capabilities().progress_events and Options::progress_events. A handler that throws loses
+// only the event it was given. DispatchLimits caps one frame's events or time (the rest wait);
+// wait() blocks a headless loop until an event is ready (not in browsers). capabilities() says
+// what the backend honours; a false there is the documented answer for that platform, never a
+// silent no-op.
+//
+// async_load keys (AsyncLoad::map(); the accessors read it):
+//   id                the id the call returned
+//   status            the Status below, as GameMaker's integer
+//   url               the URL as requested (also after redirects)
+//   http_status       the final response's HTTP status; 0 when none arrived
+//   result            status 0: the body (binary-safe); http_get_file: the path written, "" for a
+//                     non-2xx response; buffer mode: the response length (a number). "" otherwise
+//   response_headers  object, names lower-case, repeated headers joined with ", "; {} when none
+//   contentLength     the expected body size, -1 when the server did not say
+//   sizeDownloaded    body bytes received so far, counted like contentLength (as sent)
+//   error             only when status < 0: a one-line reason
+// A progress event has only id, status, url, contentLength and sizeDownloaded.
+//
+// Status:
+//    1 downloading    a progress event
+//    0 complete       the HTTP exchange completed, whatever its code (404, 500, 304...)
+//   -1 network_error  refused, DNS, reset, TLS, protocol, too many redirects, non-http(s) redirect
+//   -2 timeout        connect, stall (no byte for stall_timeout) or total
+//   -3 cancelled      http_cancel
+//   -4 file_error     the local file could not be written
+//   -5 too_large      the body is over max_body_bytes (memory and buffer bodies, not files)
 #pragma once
 
 #include <asyncload/buffer.hpp>
