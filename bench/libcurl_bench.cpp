@@ -84,7 +84,7 @@ size_t to_memory(char* data, size_t size, size_t n, void* user) {
 }
 
 // What asyncload's native backend sets on each transfer besides the URL and its callbacks
-// (native/curl_backend.cpp, configure()). The header callback only counts: asyncload also parses
+// (native/curl_transfer.cpp, CurlTransfer::configure()). The header callback only counts: asyncload also parses
 // the response headers into strings, which is its own cost.
 size_t ignore_header(char*, size_t size, size_t n, void*) { return size * n; }
 void set_asyncload_options(CURL* easy, CURLSH* cookies) {

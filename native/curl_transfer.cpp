@@ -1,0 +1,397 @@
+#include "native/curl_transfer.hpp"
+
+#include "native/ascii_host.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <climits>
+#include <string_view>
+#include <utility>
+
+namespace asyncload::native {
+namespace {
+
+// A larger receive buffer than curl's 16 KiB default measured faster for file downloads.
+constexpr long receive_buffer_bytes = 100 * 1024;
+// curl reads CONNECTTIMEOUT 0 as "its 300 s default", not as "off". INT_MAX ms (~24.8 days,
+// which still fits a 32-bit long) is off for any practical purpose; the OS gives up sooner.
+constexpr long connect_timeout_off_ms = INT_MAX;
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    return lower(x) == lower(y);
+  });
+}
+
+bool has_header(const Headers& headers, std::string_view name) {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& header) { return equals_ignoring_case(header.first, name); });
+}
+
+std::string_view trim(std::string_view text) {
+  constexpr std::string_view space = " \t\r\n";
+  const auto first = text.find_first_not_of(space);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(space) - first + 1);
+}
+
+// Adds one raw response-header line (not a status line) to `headers`. An obsolete folded line
+// (RFC 9112 5.2: it starts with a space or tab) continues the previous value; a line without a
+// colon (the blank line that ends the headers) adds nothing.
+void add_header_line(Headers& headers, std::string_view line) {
+  if ((line.starts_with(' ') || line.starts_with('\t')) && !headers.empty()) {
+    std::string& value = headers.back().second;
+    value += ' ';
+    value += trim(line);
+    return;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return;
+  headers.emplace_back(std::string(trim(line.substr(0, colon))),
+                       std::string(trim(line.substr(colon + 1))));
+}
+
+// "HTTP/1.1 303 See Other" or "HTTP/2 303".
+bool is_see_other(std::string_view status_line) {
+  const auto space = status_line.find(' ');
+  return space != std::string_view::npos && status_line.substr(space + 1).starts_with("303");
+}
+
+// The request headers as curl should send them: the caller's, in order, then what suppresses a
+// curl default the caller did not ask for. A caller header replaces curl's own of that name.
+curl_slist* build_request_headers(const Transfer& transfer, bool sends_body) {
+  curl_slist* list = nullptr;
+  bool out_of_memory = false;
+  std::string line;
+  auto append = [&](const std::string& text) {
+    if (out_of_memory) return;
+    curl_slist* longer = curl_slist_append(list, text.c_str());
+    if (longer) list = longer;
+    else out_of_memory = true;
+  };
+  for (const auto& [name, value] : transfer.headers) {
+    line.assign(name);
+    // To curl "Name:" means "remove this header"; "Name;" is how it sends an empty value.
+    if (value.empty()) {
+      line += ';';
+    } else {
+      line += ": ";
+      line += value;
+    }
+    append(line);
+  }
+  // curl would send "Expect: 100-continue" before a large body and wait up to a second for
+  // the interim answer: a round trip nobody asked for.
+  if (!has_header(transfer.headers, "Expect")) append("Expect:");
+  // With POSTFIELDS curl would invent "application/x-www-form-urlencoded". Send the body as
+  // given instead, like a browser sending bytes (the core adds the type for http_post_string).
+  if (sends_body && !has_header(transfer.headers, "Content-Type")) append("Content-Type:");
+  if (out_of_memory) {
+    curl_slist_free_all(list);
+    return nullptr;
+  }
+  return list;
+}
+
+}  // namespace
+
+CurlTransfer::CurlTransfer(Transfer transfer, Events& events)
+    : transfer_(std::move(transfer)), events_(events) {}
+
+CurlTransfer::~CurlTransfer() {
+  assert(!easy_);
+  curl_slist_free_all(request_headers_);
+}
+
+// --- the scheduler's transitions ------------------------------------------------------------
+
+CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSettings& settings) {
+  assert(state_ == State::waiting && !easy_);
+  easy_ = easy;
+  CURLcode result = CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    if (result == CURLE_OK) result = curl_easy_setopt(easy, option, value);
+  };
+
+  set(CURLOPT_PRIVATE, static_cast<void*>(this));
+  set(CURLOPT_URL, with_ascii_host(transfer_.url).c_str());  // curl copies the string
+  // Only http and https are ever fetched, also after a redirect.
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  // No signals: without this curl would swap the process's SIGPIPE handler around each call,
+  // from the I/O thread, under the game's feet. Nothing else is needed for SIGPIPE: curl's
+  // socket writes raise none (TLS too: libcurl 7.88 feeds OpenSSL through its own socket code),
+  // as it sends with MSG_NOSIGNAL (Linux) or sets SO_NOSIGPIPE (macOS); Windows has no SIGPIPE.
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_SHARE, cookies);
+  set(CURLOPT_COOKIEFILE, "");  // the cookie engine on, starting empty
+  // Lets curl_easy_cleanup/remove_handle detach a resolver thread stuck in getaddrinfo()
+  // instead of joining it, so cancel and ~CurlBackend stay prompt while DNS hangs.
+  set(CURLOPT_QUICK_EXIT, 1L);
+  set(CURLOPT_ERRORBUFFER, error_buffer_);
+  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  // Over TLS, wait for a connection still handshaking to say whether it multiplexes rather
+  // than opening one connection per request of a burst. (Cleartext stays HTTP/1.1.)
+  if (equals_ignoring_case(std::string_view(transfer_.url).substr(0, 6), "https:"))
+    set(CURLOPT_PIPEWAIT, 1L);
+  // Not through set(): libcurl 7.88 refuses to resize a receive buffer that is still
+  // allocated, as it stays on a reused handle whose last transfer was removed unfinished.
+  // That transfer then reads with the size the buffer has; it is no reason to fail.
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, receive_buffer_bytes);
+  set(CURLOPT_ACCEPT_ENCODING, "");  // every coding this libcurl decodes, transparently
+  if (!settings.user_agent.empty()) set(CURLOPT_USERAGENT, settings.user_agent.c_str());
+  // TLS verification stays at curl's defaults (on). CAINFO replaces curl's default bundle
+  // file, but not its default CA directory: on builds that have one (Debian and Ubuntu:
+  // /etc/ssl/certs, with OpenSSL) the system roots stay trusted and ca_file adds to them.
+  // On builds with a bundle file only, ca_file becomes the whole trust store.
+  if (!settings.ca_file.empty()) set(CURLOPT_CAINFO, settings.ca_file.c_str());
+
+  // max_redirects 0 means "follow none": the 3xx itself is the final response (status 0).
+  set(CURLOPT_FOLLOWLOCATION, transfer_.max_redirects > 0 ? 1L : 0L);
+  set(CURLOPT_MAXREDIRS, static_cast<long>(std::max(0, transfer_.max_redirects)));
+  const std::int64_t connect_ms = transfer_.connect_timeout.count();
+  set(CURLOPT_CONNECTTIMEOUT_MS,
+      connect_ms > 0 ? static_cast<long>(std::min<std::int64_t>(connect_ms, connect_timeout_off_ms))
+                     : connect_timeout_off_ms);
+  set(CURLOPT_TIMEOUT_MS,  // 0 is curl's "no limit" too
+      static_cast<long>(std::clamp<std::int64_t>(transfer_.total_timeout.count(), 0, LONG_MAX)));
+
+  set(CURLOPT_WRITEFUNCTION, &on_body);
+  set(CURLOPT_WRITEDATA, static_cast<void*>(this));
+  set(CURLOPT_HEADERFUNCTION, &on_header);
+  set(CURLOPT_HEADERDATA, static_cast<void*>(this));
+  if (transfer_.report_progress || watches_stall()) {
+    set(CURLOPT_XFERINFOFUNCTION, &on_progress);
+    set(CURLOPT_XFERINFODATA, static_cast<void*>(this));
+    set(CURLOPT_NOPROGRESS, 0L);
+  }
+
+  const std::string& method = transfer_.method;
+  const bool sends_body = method != "HEAD" &&
+      (!transfer_.body.empty() || method == "POST" || method == "PUT" || method == "PATCH");
+  if (method == "HEAD") {
+    set(CURLOPT_NOBODY, 1L);
+  } else if (method != "GET" || sends_body) {
+    // Not for POST: CUSTOMREQUEST would survive a 301/302/303 redirect, which turns a POST
+    // into a GET (as browsers do) only while curl believes it is doing a plain POST.
+    if (method != "POST") {
+      set(CURLOPT_CUSTOMREQUEST, method.c_str());
+      custom_method_ = true;
+    }
+    if (sends_body) {  // also when empty, so that POST/PUT/PATCH send "Content-Length: 0"
+      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(transfer_.body.size()));
+      set(CURLOPT_POSTFIELDS, transfer_.body.data());
+    }
+  }
+  if (result != CURLE_OK) return result;
+
+  request_headers_ = build_request_headers(transfer_, sends_body);
+  // Never empty otherwise: it holds "Expect:" or the caller's Expect at least.
+  if (!request_headers_) return CURLE_OUT_OF_MEMORY;
+  set(CURLOPT_HTTPHEADER, request_headers_);
+  return result;
+}
+
+void CurlTransfer::entered_multi() {
+  assert(state_ == State::waiting && easy_);
+  state_ = State::in_flight;
+  started_ = last_activity_ = Clock::now();  // the stall clock starts in the multi
+}
+
+void CurlTransfer::leave() {
+  assert(state_ == State::in_flight || state_ == State::receiving_body);
+  state_ = State::leaving;
+}
+
+CURL* CurlTransfer::detach_handle() { return std::exchange(easy_, nullptr); }
+
+// --- curl's callbacks (I/O thread, inside curl_multi_perform) --------------------------------
+
+// CURLOPT_WRITEFUNCTION: decoded body bytes of the final response go straight to the sink.
+size_t CurlTransfer::on_body(char* data, size_t size, size_t count, void* self) {
+  CurlTransfer& job = *static_cast<CurlTransfer*>(self);
+  const size_t length = size * count;
+  if (job.state_ == State::leaving) return length;
+  job.touch();
+  const auto& sink = job.transfer_.sink;
+  if (!sink) return length;
+  try {
+    if (job.state_ == State::in_flight) job.begin_body();
+    const int result = sink->write(std::string_view(data, length));
+    if (result >= 0) {
+      // Progress from here rather than only from curl's progress callback: on a fast link
+      // curl reads up to 100 buffers before it calls that once, so a bar would jump.
+      if (job.transfer_.report_progress) {
+        curl_off_t size_downloaded = 0;
+        curl_off_t content_length = -1;
+        curl_easy_getinfo(job.easy_, CURLINFO_SIZE_DOWNLOAD_T, &size_downloaded);
+        curl_easy_getinfo(job.easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
+        job.report_progress(size_downloaded, content_length);
+      }
+      return length;
+    }
+    job.sink_status_ = result;
+  } catch (const std::exception& e) {  // never let an exception unwind through libcurl
+    job.sink_status_ = status::network_error;
+    job.sink_exception_ = e.what();
+  } catch (...) {
+    job.sink_status_ = status::network_error;
+    job.sink_exception_ = "the body sink threw";
+  }
+  return 0;  // anything but `length` makes curl stop with CURLE_WRITE_ERROR
+}
+
+// CURLOPT_HEADERFUNCTION: one raw header line at a time, status lines included.
+size_t CurlTransfer::on_header(char* data, size_t size, size_t count, void* self) {
+  CurlTransfer& job = *static_cast<CurlTransfer*>(self);
+  const size_t length = size * count;
+  if (job.state_ == State::leaving) return length;
+  job.touch();
+  const std::string_view line(data, length);
+  if (!line.starts_with("HTTP/")) {
+    add_header_line(job.response_headers_, line);
+    return length;
+  }
+  // A new response begins (after a redirect, a 1xx or a proxy CONNECT): only the final
+  // response's headers count, and its body needs a fresh sink->begin().
+  job.response_headers_.clear();
+  job.state_ = State::in_flight;
+  job.progress_reported_ = 0;
+  // RFC 9110 15.4.4: a 303 is followed with GET. curl drops the body but would keep a custom
+  // method (PUT, PATCH, DELETE, ...) on the wire; clearing it before curl builds the
+  // follow-up request makes it the GET that browsers send.
+  if (is_see_other(line) && job.custom_method_)
+    curl_easy_setopt(job.easy_, CURLOPT_CUSTOMREQUEST, nullptr);
+  return length;
+}
+
+// CURLOPT_XFERINFOFUNCTION: upload progress for the stall clock, download progress for the
+// core when curl advanced its counter outside a body write (headers, a redirect's body).
+int CurlTransfer::on_progress(void* self, curl_off_t download_total, curl_off_t download_now,
+                              curl_off_t, curl_off_t upload_now) {
+  CurlTransfer& job = *static_cast<CurlTransfer*>(self);
+  if (job.state_ == State::leaving) return 0;
+  if (upload_now != job.upload_seen_) {  // a long upload is activity too, not a stall
+    job.upload_seen_ = upload_now;
+    job.touch();
+  }
+  // Before the final response's body begins, curl's counter may hold a redirect's body.
+  if (job.state_ == State::receiving_body)
+    job.report_progress(download_now, download_total > 0 ? download_total : -1);
+  return 0;
+}
+
+// in_flight -> receiving_body: the sink learns the final response's status and length.
+void CurlTransfer::begin_body() {
+  long http_status = 0;
+  curl_off_t content_length = -1;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http_status);
+  curl_easy_getinfo(easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
+  state_ = State::receiving_body;
+  if (transfer_.sink) transfer_.sink->begin(http_status, content_length);
+}
+
+// Tells the core how far the download got (bytes as sent, so before decoding) when that grew.
+// Not once the body is complete by its Content-Length: the final event follows at once with the
+// same figures, and a progress event just before it would double the events of every small
+// response (measured: bench/findings.md).
+void CurlTransfer::report_progress(curl_off_t size_downloaded, curl_off_t content_length) {
+  if (!transfer_.report_progress || size_downloaded <= progress_reported_) return;
+  if (content_length >= 0 && size_downloaded >= content_length) return;
+  progress_reported_ = size_downloaded;
+  try {
+    events_.progress(transfer_.id, size_downloaded, content_length);
+  } catch (...) {  // a lost progress event is harmless; unwinding through libcurl is not
+  }
+}
+
+void CurlTransfer::touch() {
+  if (watches_stall()) last_activity_ = Clock::now();
+}
+
+// --- outcomes: what the CURLcode means for the game ------------------------------------------
+
+Outcome CurlTransfer::outcome_of(CURLcode result) {
+  switch (result) {
+    case CURLE_OK:
+      // An empty body (HEAD, 204, 304, Content-Length: 0) never reached the write callback;
+      // the sink still learns the final status before the core looks at it.
+      if (state_ == State::in_flight) {
+        try {
+          begin_body();
+        } catch (...) {
+        }
+      }
+      return outcome(status::complete, {});
+    case CURLE_WRITE_ERROR:
+      if (sink_status_ < 0)  // the sink refused a write, or threw
+        return outcome(sink_status_, sink_exception_.empty() ? transfer_.sink->failure() : sink_exception_);
+      return outcome(status::network_error, curl_error_text(result));
+    case CURLE_OPERATION_TIMEDOUT: {
+      // curl gives one code for both limits: tell them apart by the time spent. The multi
+      // started its clock just after ours, so a total timeout always shows here.
+      const auto elapsed = Clock::now() - started_;
+      const auto total_limit = transfer_.total_timeout;
+      const bool total = total_limit.count() > 0 && elapsed >= total_limit;
+      const char* which = total ? "total timeout: " : "connect timeout: ";
+      return outcome(status::timeout, which + curl_error_text(result));
+    }
+    case CURLE_FILESIZE_EXCEEDED:
+      return outcome(status::too_large, curl_error_text(result));
+    case CURLE_OUT_OF_MEMORY:
+      // libcurl 7.88 refuses a response header line over CURL_MAX_HTTP_HEADER (100 KiB) with
+      // CURLE_OUT_OF_MEMORY and no message; a status line in and no body yet tells it apart.
+      if (!error_buffer_[0] && state_ == State::in_flight && response_code() > 0)
+        return outcome(status::network_error,
+                       "response header line too large (over libcurl's 100 KiB limit)");
+      return outcome(status::network_error, curl_error_text(result));
+    default:
+      return outcome(status::network_error, curl_error_text(result));
+  }
+}
+
+Outcome CurlTransfer::stalled_outcome() {
+  const auto limit = std::to_string(transfer_.stall_timeout.count());
+  return outcome(status::timeout, "stalled: no data for " + limit + " ms");
+}
+
+Outcome CurlTransfer::refused_outcome(RequestId id, std::string error) {
+  Outcome refused;
+  refused.id = id;
+  refused.status = status::network_error;
+  refused.error = std::move(error);
+  return refused;
+}
+
+Outcome CurlTransfer::outcome(int status, std::string error) {
+  Outcome outcome;
+  outcome.id = transfer_.id;
+  outcome.status = status;
+  outcome.error = std::move(error);
+  long http_status = 0;
+  curl_off_t content_length = -1;
+  curl_off_t size_downloaded = 0;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http_status);
+  curl_easy_getinfo(easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
+  curl_easy_getinfo(easy_, CURLINFO_SIZE_DOWNLOAD_T, &size_downloaded);
+  outcome.http_status = http_status;
+  outcome.content_length = content_length;
+  outcome.size_downloaded = size_downloaded;
+  outcome.response_headers = std::move(response_headers_);
+  return outcome;
+}
+
+long CurlTransfer::response_code() const {
+  long http_status = 0;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http_status);
+  return http_status;
+}
+
+std::string CurlTransfer::curl_error_text(CURLcode result) const {
+  std::string text = error_buffer_[0] ? error_buffer_ : curl_easy_strerror(result);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+}  // namespace asyncload::native

@@ -1,0 +1,102 @@
+// native/curl_transfer.hpp — one transfer on a libcurl easy handle: the options it sets, curl's
+// callbacks into it, the final response's headers and what its CURLcode means for the game.
+// The scheduler around it (native/curl_backend.cpp) owns the multi, the handles and the queue.
+//
+// States of a transfer in the native backend (CurlTransfer::State). Callbacks run on the I/O
+// thread, inside curl_multi_perform(). The game thread touches a CurlTransfer only in
+// ~CurlBackend, after joining the I/O thread.
+//
+//   state           owner        easy handle    meaning
+//   (queued)        game thread  none           a Transfer appended to the command queue (under
+//                                               its mutex); no CurlTransfer yet
+//   waiting         I/O thread   none           accepted, in the FIFO behind max_connections
+//   in_flight       I/O thread   in the multi   no byte of the final response's body yet
+//                                               (connecting, sending, reading headers)
+//   receiving_body  I/O thread   in the multi   sink->begin() was called for this response
+//   leaving         I/O thread   being removed  callbacks report nothing
+//
+//   transition                       made by
+//   (queued) -> waiting              the scheduler, taking the command queue
+//   waiting -> in_flight             the scheduler, when a slot is free
+//   waiting -> gone                  the scheduler: cancelled, or the launch failed (reported)
+//   in_flight -> receiving_body      the body callback at the first body byte; outcome_of() for
+//                                    a response without a body
+//   receiving_body -> in_flight      the header callback at a new status line (redirect, 1xx)
+//   in_flight, receiving_body        the scheduler: done or stalled (reported once, after it
+//     -> leaving -> gone             left), cancelled or ~CurlBackend (not reported)
+#pragma once
+
+#include <asyncload/backend.hpp>
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace asyncload::native {
+
+using Clock = std::chrono::steady_clock;
+
+class CurlTransfer {
+public:
+  enum class State { waiting, in_flight, receiving_body, leaving };
+
+  CurlTransfer(Transfer transfer, Events& events);
+  ~CurlTransfer();  // frees the request header list: the handle must be detached by then
+  CurlTransfer(const CurlTransfer&) = delete;
+  CurlTransfer& operator=(const CurlTransfer&) = delete;
+
+  RequestId id() const { return transfer_.id; }
+  State state() const { return state_; }
+  CURL* handle() const { return easy_; }
+
+  // waiting: sets every option on `easy` (fresh or reset), which the transfer holds from now on.
+  CURLcode configure(CURL* easy, CURLSH* cookies, const BackendSettings& settings);
+  // waiting -> in_flight, once the handle is in the multi: the stall and timeout clocks start.
+  void entered_multi();
+  // -> leaving, before the handle leaves the multi (removing it can run a callback once more).
+  void leave();
+  // Hands the handle back once it is out of the multi; nullptr when the transfer had none.
+  CURL* detach_handle();
+
+  bool watches_stall() const { return transfer_.stall_timeout.count() > 0; }
+  Clock::time_point stall_deadline() const { return last_activity_ + transfer_.stall_timeout; }
+
+  // The final outcome, read while the handle is still attached: when curl reported `result`,
+  // or when the transfer stalled.
+  Outcome outcome_of(CURLcode result);
+  Outcome stalled_outcome();
+  // The final outcome of a transfer that never ran.
+  static Outcome refused_outcome(RequestId id, std::string error);
+
+private:
+  static size_t on_body(char* data, size_t size, size_t count, void* self);
+  static size_t on_header(char* data, size_t size, size_t count, void* self);
+  static int on_progress(void* self, curl_off_t download_total, curl_off_t download_now,
+                         curl_off_t upload_total, curl_off_t upload_now);
+
+  void begin_body();
+  void report_progress(curl_off_t size_downloaded, curl_off_t content_length);
+  void touch();
+  Outcome outcome(int status, std::string error);
+  long response_code() const;
+  std::string curl_error_text(CURLcode result) const;
+
+  Transfer transfer_;
+  Events& events_;
+  State state_ = State::waiting;
+  CURL* easy_ = nullptr;                   // from configure() to detach_handle()
+  curl_slist* request_headers_ = nullptr;  // curl points at it while the handle is attached
+  Headers response_headers_;               // of the latest response (cleared at each status line)
+  Clock::time_point started_;              // when it entered the multi
+  Clock::time_point last_activity_;        // last byte received (or sent): the stall clock
+  std::int64_t progress_reported_ = 0;
+  curl_off_t upload_seen_ = 0;
+  int sink_status_ = status::complete;     // negative once the sink refused a write
+  std::string sink_exception_;             // what() of a sink that threw instead of refusing
+  bool custom_method_ = false;             // sent with CURLOPT_CUSTOMREQUEST
+  char error_buffer_[CURL_ERROR_SIZE] = {};
+};
+
+}  // namespace asyncload::native
