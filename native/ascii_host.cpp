@@ -1,4 +1,4 @@
-#include "native/ascii_host.hpp"
+#include "ascii_host.hpp"
 
 #include <idn2.h>
 

@@ -21,9 +21,9 @@
 //
 // The loop never sleeps: it blocks in curl_multi_poll() until a socket is ready, curl's own
 // timer fires, the earliest stall deadline passes, or a command or ~CurlBackend() wakes it.
-#include "native/curl_backend.hpp"
+#include "curl_backend.hpp"
 
-#include "native/curl_transfer.hpp"
+#include "curl_transfer.hpp"
 
 #include <curl/curl.h>
 

@@ -1,6 +1,6 @@
-#include "native/curl_transfer.hpp"
+#include "curl_transfer.hpp"
 
-#include "native/ascii_host.hpp"
+#include "ascii_host.hpp"
 
 #include <algorithm>
 #include <cassert>
