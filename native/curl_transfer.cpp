@@ -2,6 +2,9 @@
 
 #include "ascii_host.hpp"
 
+#include <asyncload/detail/raw_headers.hpp>
+#include <asyncload/detail/text.hpp>
+
 #include <algorithm>
 #include <cassert>
 #include <climits>
@@ -17,39 +20,9 @@ constexpr long receive_buffer_bytes = 100 * 1024;
 // which still fits a 32-bit long) is off for any practical purpose; the OS gives up sooner.
 constexpr long connect_timeout_off_ms = INT_MAX;
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    return lower(x) == lower(y);
-  });
-}
-
 bool has_header(const Headers& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(),
-                     [&](const auto& header) { return equals_ignoring_case(header.first, name); });
-}
-
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view space = " \t\r\n";
-  const auto first = text.find_first_not_of(space);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(space) - first + 1);
-}
-
-// Adds one raw response-header line (not a status line) to `headers`. An obsolete folded line
-// (RFC 9112 5.2: it starts with a space or tab) continues the previous value; a line without a
-// colon (the blank line that ends the headers) adds nothing.
-void add_header_line(Headers& headers, std::string_view line) {
-  if ((line.starts_with(' ') || line.starts_with('\t')) && !headers.empty()) {
-    std::string& value = headers.back().second;
-    value += ' ';
-    value += trim(line);
-    return;
-  }
-  const auto colon = line.find(':');
-  if (colon == std::string_view::npos) return;
-  headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                       std::string(trim(line.substr(colon + 1))));
+                     [&](const auto& header) { return detail::iequals(header.first, name); });
 }
 
 // "HTTP/1.1 303 See Other" or "HTTP/2 303".
@@ -133,7 +106,7 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   // Over TLS, wait for a connection still handshaking to say whether it multiplexes rather
   // than opening one connection per request of a burst. (Cleartext stays HTTP/1.1.)
-  if (equals_ignoring_case(std::string_view(transfer_.url).substr(0, 6), "https:"))
+  if (detail::istarts_with(transfer_.url, "https:"))
     set(CURLOPT_PIPEWAIT, 1L);
   // Not through set(): libcurl 7.88 refuses to resize a receive buffer that is still
   // allocated, as it stays on a reused handle whose last transfer was removed unfinished.
@@ -250,7 +223,7 @@ size_t CurlTransfer::on_header(char* data, size_t size, size_t count, void* self
   job.touch();
   const std::string_view line(data, length);
   if (!line.starts_with("HTTP/")) {
-    add_header_line(job.response_headers_, line);
+    detail::add_header_line(job.response_headers_, line);  // folded lines too
     return length;
   }
   // A new response begins (after a redirect, a 1xx or a proxy CONNECT): only the final
