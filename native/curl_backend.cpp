@@ -8,14 +8,14 @@
 //   thread. The destructor touches the I/O thread's state only after joining it.
 //   I/O thread (run()): everything else. It owns the multi, every easy handle, every
 //   CurlTransfer, the waiting FIFO and the idle-handle free list, and it makes every Events call:
-//   progress() from the transfers' callbacks, finish() after curl_multi_info_read() or a stall.
+//   progress() from the transfers' callbacks, report_final() after curl_multi_info_read() or a stall.
 //
 // Scheduling
 //   The I/O thread turns each started Transfer into a CurlTransfer (state waiting, see the state
 //   table in curl_transfer.hpp) at the back of a FIFO. While fewer than max_connections run, the
 //   front one gets an easy handle (an idle one reused when there is one) and enters the multi.
 //   A transfer that curl reports done, or that stalled, leaves the multi, its handle goes back
-//   to the free list and Events::finish() is called exactly once. A cancelled one leaves the
+//   to the free list and Events::report_final() is called exactly once. A cancelled one leaves the
 //   FIFO or the multi silently (the core reports -3). On destruction every running transfer
 //   leaves without any Events call.
 //
@@ -97,17 +97,21 @@ public:
   }
 
   Capabilities capabilities() const override {
-    Capabilities caps;
-    caps.backend = "curl";
-    caps.progress_events = caps.response_headers = caps.cancel = true;
-    caps.connect_timeout = caps.stall_timeout = caps.total_timeout = true;
-    caps.file_download = true;
-    caps.crossorigin = false;  // no CORS outside a browser
-    caps.redirect_limit = true;
-    caps.relative_urls = false;  // no page to resolve against
-    caps.blocking_wait = true;
-    caps.connections_per_host = 0;  // only max_connections (no CURLMOPT_MAX_HOST_CONNECTIONS)
-    return caps;
+    return {
+        .backend = "curl",
+        .progress_events = true,
+        .response_headers = true,
+        .cancel = true,
+        .connect_timeout = true,
+        .stall_timeout = true,
+        .total_timeout = true,
+        .file_download = true,
+        .crossorigin = false,    // no CORS outside a browser
+        .redirect_limit = true,
+        .relative_urls = false,  // no page to resolve against
+        .blocking_wait = true,
+        .connections_per_host = 0,  // only max_connections (no CURLMOPT_MAX_HOST_CONNECTIONS)
+    };
   }
 
   void start(Transfer transfer) override { queue_command(pending_starts_, std::move(transfer)); }
@@ -172,7 +176,7 @@ private:
     auto job = std::make_unique<CurlTransfer>(std::move(transfer), *events_);
     if (!transfers_.try_emplace(id, std::move(job)).second) {
       // The core never reuses a live id; refuse rather than confuse two transfers.
-      events_->finish(CurlTransfer::refused_outcome(id, "request id already in flight"));
+      events_->report_final(CurlTransfer::refused_outcome(id, "request id already in flight"));
       return;
     }
     waiting_.push_back(id);
@@ -207,7 +211,7 @@ private:
       const RequestId id = job.id();
       recycle_handle(job.detach_handle());
       transfers_.erase(id);  // destroys it
-      events_->finish(CurlTransfer::refused_outcome(
+      events_->report_final(CurlTransfer::refused_outcome(
           id, setup != CURLE_OK ? curl_easy_strerror(setup) : curl_multi_strerror(added)));
       return;
     }
@@ -258,7 +262,7 @@ private:
   // A running transfer leaves, then its final outcome (read while it still ran) is reported.
   void remove_and_report(CurlTransfer& job, Outcome outcome) {
     remove_silently(job);
-    events_->finish(std::move(outcome));
+    events_->report_final(std::move(outcome));
   }
 
   // in_flight or receiving_body -> leaving -> gone: the transfer leaves the multi, its handle

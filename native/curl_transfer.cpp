@@ -191,8 +191,8 @@ size_t CurlTransfer::on_body(char* data, size_t size, size_t count, void* self) 
   if (!sink) return length;
   try {
     if (job.state_ == State::in_flight) job.begin_body();
-    const int result = sink->write(std::string_view(data, length));
-    if (result >= 0) {
+    const Status result = sink->write(std::string_view(data, length));
+    if (result == Status::complete) {
       // Progress from here rather than only from curl's progress callback: on a fast link
       // curl reads up to 100 buffers before it calls that once, so a bar would jump.
       if (job.transfer_.report_progress) {
@@ -206,10 +206,10 @@ size_t CurlTransfer::on_body(char* data, size_t size, size_t count, void* self) 
     }
     job.sink_status_ = result;
   } catch (const std::exception& e) {  // never let an exception unwind through libcurl
-    job.sink_status_ = status::network_error;
+    job.sink_status_ = Status::network_error;
     job.sink_exception_ = e.what();
   } catch (...) {
-    job.sink_status_ = status::network_error;
+    job.sink_status_ = Status::network_error;
     job.sink_exception_ = "the body sink threw";
   }
   return 0;  // anything but `length` makes curl stop with CURLE_WRITE_ERROR
@@ -296,11 +296,11 @@ Outcome CurlTransfer::outcome_of(CURLcode result) {
         } catch (...) {
         }
       }
-      return outcome(status::complete, {});
+      return outcome(Status::complete, {});
     case CURLE_WRITE_ERROR:
-      if (sink_status_ < 0)  // the sink refused a write, or threw
+      if (sink_status_ != Status::complete)  // the sink refused a write, or threw
         return outcome(sink_status_, sink_exception_.empty() ? transfer_.sink->failure() : sink_exception_);
-      return outcome(status::network_error, curl_error_text(result));
+      return outcome(Status::network_error, curl_error_text(result));
     case CURLE_OPERATION_TIMEDOUT: {
       // curl gives one code for both limits: tell them apart by the time spent. The multi
       // started its clock just after ours, so a total timeout always shows here.
@@ -308,36 +308,36 @@ Outcome CurlTransfer::outcome_of(CURLcode result) {
       const auto total_limit = transfer_.total_timeout;
       const bool total = total_limit.count() > 0 && elapsed >= total_limit;
       const char* which = total ? "total timeout: " : "connect timeout: ";
-      return outcome(status::timeout, which + curl_error_text(result));
+      return outcome(Status::timeout, which + curl_error_text(result));
     }
     case CURLE_FILESIZE_EXCEEDED:
-      return outcome(status::too_large, curl_error_text(result));
+      return outcome(Status::too_large, curl_error_text(result));
     case CURLE_OUT_OF_MEMORY:
       // libcurl 7.88 refuses a response header line over CURL_MAX_HTTP_HEADER (100 KiB) with
       // CURLE_OUT_OF_MEMORY and no message; a status line in and no body yet tells it apart.
       if (!error_buffer_[0] && state_ == State::in_flight && response_code() > 0)
-        return outcome(status::network_error,
+        return outcome(Status::network_error,
                        "response header line too large (over libcurl's 100 KiB limit)");
-      return outcome(status::network_error, curl_error_text(result));
+      return outcome(Status::network_error, curl_error_text(result));
     default:
-      return outcome(status::network_error, curl_error_text(result));
+      return outcome(Status::network_error, curl_error_text(result));
   }
 }
 
 Outcome CurlTransfer::stalled_outcome() {
   const auto limit = std::to_string(transfer_.stall_timeout.count());
-  return outcome(status::timeout, "stalled: no data for " + limit + " ms");
+  return outcome(Status::timeout, "stalled: no data for " + limit + " ms");
 }
 
 Outcome CurlTransfer::refused_outcome(RequestId id, std::string error) {
   Outcome refused;
   refused.id = id;
-  refused.status = status::network_error;
+  refused.status = Status::network_error;
   refused.error = std::move(error);
   return refused;
 }
 
-Outcome CurlTransfer::outcome(int status, std::string error) {
+Outcome CurlTransfer::outcome(Status status, std::string error) {
   Outcome outcome;
   outcome.id = transfer_.id;
   outcome.status = status;

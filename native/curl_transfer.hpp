@@ -79,7 +79,7 @@ private:
   void begin_body();
   void report_progress(curl_off_t size_downloaded, curl_off_t content_length);
   void touch();
-  Outcome outcome(int status, std::string error);
+  Outcome outcome(Status status, std::string error);
   long response_code() const;
   std::string curl_error_text(CURLcode result) const;
 
@@ -93,7 +93,7 @@ private:
   Clock::time_point last_activity_;        // last byte received (or sent): the stall clock
   std::int64_t progress_reported_ = 0;
   curl_off_t upload_seen_ = 0;
-  int sink_status_ = status::complete;     // negative once the sink refused a write
+  Status sink_status_ = Status::complete;  // the failure once the sink refused a write
   std::string sink_exception_;             // what() of a sink that threw instead of refusing
   bool custom_method_ = false;             // sent with CURLOPT_CUSTOMREQUEST
   char error_buffer_[CURL_ERROR_SIZE] = {};
