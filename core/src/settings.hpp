@@ -7,7 +7,8 @@
 //   stall_timeout     0 or negative = off       >= 0 ms; 0 = off
 //   total_timeout     0 or negative = off       >= 0 ms; 0 = off
 //   max_redirects     0 or negative = none      >= 0; 0 = the 3xx is the final response
-//   max_body_bytes    0 = unlimited             0 = unlimited (MemorySink reads it so)
+//   max_body_bytes    0 = unlimited (default    0 = unlimited (MemorySink reads it so)
+//                     256 MiB)
 //   max_connections   0 = one at a time         >= 1
 //   progress_events   false = none              Transfer::report_progress, and only where
 //                                               Capabilities::progress_events

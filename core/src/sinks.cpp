@@ -10,19 +10,19 @@ namespace asyncload::detail {
 // ---- MemorySink ----------------------------------------------------------------------------
 
 MemorySink::MemorySink(std::size_t limit, std::size_t keep_at_most)
-    : limit_(limit ? limit : SIZE_MAX), keep_at_most_(std::min(keep_at_most, boost::json::string::max_size())) {}
+    : limit_(limit ? limit : SIZE_MAX),
+      keep_at_most_(std::min(keep_at_most, boost::json::string::max_size())),
+      most_held_(std::min(limit_, keep_at_most_)) {}
 
 void MemorySink::begin(long, std::int64_t content_length) {
-  body_.clear();
+  body_ = boost::json::string();  // a redirect's body, if any, is forgotten with its memory
   total_ = 0;
   announced_ = content_length > 0 ? static_cast<std::size_t>(content_length) : 0;
   // One allocation when the size is announced (no doubling peak on big bodies); a lying
   // Content-Length can cost at most the limits, and never more than max_reserve up front
   // (without a limit a 10-byte response claiming a terabyte would take 2 GiB at once).
   constexpr std::size_t max_reserve = 16u << 20;
-  if (content_length > 0) {
-    body_.reserve(std::min({static_cast<std::size_t>(content_length), keep_at_most_, limit_, max_reserve}));
-  }
+  if (announced_ > 0) grow_to(std::min({announced_, most_held_, max_reserve}));
 }
 
 Status MemorySink::write(std::string_view bytes) {
@@ -38,14 +38,32 @@ Status MemorySink::write(std::string_view bytes) {
     return Status::too_large;
   }
   const std::size_t keep = std::min(room, bytes.size());
-  // Past what begin() reserved, a body still within its announced length gets the rest of it in
-  // one step: growing by doubling from 16 MiB would copy the body at each step (for 1 GiB, a
-  // second GiB of copying: twice raw libcurl's time in bench/). The server has sent max_reserve
-  // bytes by then, so a small response with a lying Content-Length still reserves no more.
-  if (body_.size() + keep > body_.capacity() && announced_ > body_.capacity())
-    body_.reserve(std::min({announced_, keep_at_most_, limit_}));
+  const std::size_t needed = body_.size() + keep;  // never over most_held_ (checked above)
+  if (needed > body_.capacity()) {
+    // Doubling, so that appending stays linear, but never past what the limits let the body
+    // reach: a body refused at the limit must not have taken twice the limit first. Past what
+    // begin() reserved, a body still within its announced length gets the rest of it in one
+    // step: growing by doubling from 16 MiB would copy the body at each step (for 1 GiB, a
+    // second GiB of copying: twice raw libcurl's time in bench/). The server has sent
+    // max_reserve bytes by then, so a small response with a lying Content-Length still
+    // reserves no more. (A compressed body outgrows its announced length: it doubles.)
+    const std::size_t capacity = body_.capacity();
+    const std::size_t step = announced_ > capacity ? announced_
+                             : capacity > most_held_ / 2 ? most_held_
+                                                         : capacity * 2;
+    grow_to(std::min(std::max(needed, step), most_held_));
+  }
   body_.append(bytes.substr(0, keep));
   return Status::complete;
+}
+
+void MemorySink::grow_to(std::size_t capacity) {
+  // boost::json::string::reserve() grows to at least twice the current capacity; from an empty
+  // string it allocates exactly what is asked (28 bytes at least, past its inline buffer).
+  boost::json::string bigger;
+  bigger.reserve(capacity);
+  bigger.append(body_);
+  body_ = std::move(bigger);
 }
 
 // ---- FileSink ------------------------------------------------------------------------------

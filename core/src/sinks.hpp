@@ -15,7 +15,8 @@
 namespace asyncload::detail {
 
 // Keeps the body in memory, at most `keep_at_most` bytes of it (a fixed buffer's size), and
-// fails with too_large past `limit` (Options::max_body_bytes, 0 = none).
+// fails with too_large past `limit` (Options::max_body_bytes, 0 = none). Its memory never grows
+// past the smaller of the two.
 class MemorySink final : public BodySink {
 public:
   MemorySink(std::size_t limit, std::size_t keep_at_most);
@@ -25,10 +26,14 @@ public:
 
   boost::json::string take_body() { return std::move(body_); }
   std::size_t total_bytes() const { return total_; }  // may exceed what was kept
+  std::size_t capacity() const { return body_.capacity(); }  // the memory the body holds
 
 private:
+  void grow_to(std::size_t capacity);  // exactly `capacity`, the body kept
+
   std::size_t limit_;
   std::size_t keep_at_most_;
+  std::size_t most_held_;  // min(limit_, keep_at_most_): what the body may ever need
   boost::json::string body_;
   std::size_t total_ = 0;
   std::size_t announced_ = 0;  // the response's Content-Length, 0 when unknown

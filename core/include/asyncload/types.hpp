@@ -56,7 +56,12 @@ struct Options {
   std::chrono::milliseconds stall_timeout{0};        // 0 = off: fail with -2 after N ms without a byte
   std::chrono::milliseconds total_timeout{0};        // 0 = off
   int max_redirects = 10;            // 0 = follow none: the 3xx is the final response
-  std::size_t max_body_bytes = 0;    // 0 = unlimited; over it: -5 (memory and buffer bodies)
+  // Over it: -5 (memory and buffer bodies; http_get_file streams and is not limited). The body
+  // never grows past it (in the browser, emscripten_fetch still hands the response over whole).
+  // 256 MiB by default: a body that would not fit ends in an event, not in the game being
+  // killed, on every platform (a wasm32 heap is 2-4 GiB at most and holds the game's own data
+  // too). 0 = unlimited, an explicit opt-out.
+  std::size_t max_body_bytes = 256u << 20;
   std::size_t max_connections = 64;  // transfers at once (0 = 1); the rest wait in order
   bool progress_events = true;       // status-1 events where the backend can
   std::string file_root;             // "" = targets as given; else confined under it
