@@ -1,5 +1,7 @@
 #include "async_load.hpp"
 
+#include "validate.hpp"
+
 #include <asyncload/asyncload.hpp>
 #include <asyncload/detail/text.hpp>
 
@@ -43,7 +45,10 @@ boost::json::object final_map(const Outcome& outcome, boost::json::string url, b
   map.emplace("response_headers", std::move(response_headers));
   map.emplace("contentLength", outcome.content_length);
   map.emplace("sizeDownloaded", outcome.size_downloaded);
-  if (static_cast<int>(outcome.status) < 0) map.emplace("error", outcome.error);
+  // Reasons carry server text (a reason phrase, a certificate's name, a redirect's scheme) and
+  // file paths: escaped like last_error(), so any reason prints safely as one line. 4 KiB keeps
+  // a whole PATH_MAX path.
+  if (static_cast<int>(outcome.status) < 0) map.emplace("error", quote(outcome.error, 4096));
   return map;
 }
 

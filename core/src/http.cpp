@@ -330,7 +330,7 @@ void Http::http_set_request_crossorigin(std::string_view type) {
   if (type == "anonymous" || type == "use-credentials") {
     state_->crossorigin = std::string(type);
   } else {
-    state_->last_error = "http_set_request_crossorigin: '" + std::string(type) +
+    state_->last_error = "http_set_request_crossorigin: '" + detail::quote(type) +
                          "' is neither \"anonymous\" nor \"use-credentials\"; unchanged";
   }
 }

@@ -5,6 +5,7 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace asyncload::detail {
 namespace {
@@ -22,22 +23,6 @@ std::string percent_encode_beyond_ascii(std::string_view text, std::string_view 
   });
 }
 
-// Caller text inside a one-line reason: at most `limit` bytes, control characters escaped, so
-// last_error() stays one printable line whatever the input (CR/LF, NUL, a 100 KB URL).
-std::string quote(std::string_view text, std::size_t limit = 200) {
-  std::string out;
-  for (unsigned char c : text.substr(0, limit)) {
-    if (c >= 0x20 && c != 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      append_hex(out, c);
-    }
-  }
-  if (text.size() > limit) out += "...";
-  return out;
-}
-
 // Where the authority ends ("scheme://authority/..." or "//authority/..."), 0 when there is none.
 std::size_t authority_end(std::string_view url) { return find_authority(url).end; }
 
@@ -46,7 +31,70 @@ bool is_within(const std::filesystem::path& path, const std::filesystem::path& r
   return root_end == root.end() && path_at != path.end();
 }
 
+// Length of the well-formed UTF-8 sequence at the start of `bytes` (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 when there is none there.
+std::size_t utf8_sequence_length(std::string_view bytes) {
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  auto continues = [&](std::size_t n) {
+    if (bytes.size() < n) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((at(k) & 0xC0) != 0x80) return false;
+    return true;
+  };
+  const unsigned char lead = at(0);
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return continues(2) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    if (!continues(3)) return 0;
+    if (lead == 0xE0 && at(1) < 0xA0) return 0;  // overlong
+    if (lead == 0xED && at(1) > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    if (!continues(4)) return 0;
+    if (lead == 0xF0 && at(1) < 0x90) return 0;  // overlong
+    if (lead == 0xF4 && at(1) > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// A well-formed sequence that a terminal or log viewer acts on rather than shows: C0, DEL, C1
+// (U+009B is CSI, ESC's 8-bit twin), the line and paragraph separators and the bidirectional
+// controls (they reorder the text around them).
+bool is_control(std::string_view sequence) {
+  std::uint32_t c = static_cast<unsigned char>(sequence[0]);
+  if (sequence.size() > 1) {
+    static constexpr std::uint32_t lead_bits[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    c &= lead_bits[sequence.size()];
+    for (char next : sequence.substr(1)) c = c << 6 | (static_cast<unsigned char>(next) & 0x3F);
+  }
+  return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F ||
+         (c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
 }  // namespace
+
+std::string quote(std::string_view text, std::size_t limit) {
+  std::string out;
+  out.reserve(std::min(text.size(), limit));
+  std::size_t i = 0;
+  while (i < text.size() && i < limit) {
+    const std::size_t n = utf8_sequence_length(text.substr(i));
+    const std::string_view shown = text.substr(i, n == 0 ? 1 : n);
+    if (n != 0 && !is_control(shown)) {
+      out += shown;
+    } else {  // every byte of it, visibly
+      for (unsigned char c : shown) {
+        out += "\\x";
+        append_hex(out, c);
+      }
+    }
+    i += shown.size();
+  }
+  if (i < text.size()) out += "...";
+  return out;
+}
 
 bool is_token(std::string_view text) {
   return !text.empty() &&

@@ -13,6 +13,11 @@ namespace asyncload::detail {
 inline constexpr std::size_t max_url_bytes = 64 * 1024;
 
 bool is_token(std::string_view text);  // RFC 9110 token: 1*tchar
+// Caller or server text made safe to print as part of a one-line reason (last_error(), an
+// event's "error"): at most `limit` bytes of it, then "..."; C0 controls, DEL, C1 controls, line
+// separators, bidirectional controls and bytes that are not well-formed UTF-8 each shown as
+// \xNN per byte. Everything else (printable ASCII, well-formed UTF-8) is kept as it is.
+std::string quote(std::string_view text, std::size_t limit = 200);
 // The URL as it goes on the wire: after the authority, non-ASCII bytes and the characters a
 // browser percent-encodes ("<>\^`{|}) are percent-encoded, so JSON in a query or UTF-8 in a
 // path works the same natively and in browsers. The host is left for IDN handling.
