@@ -73,6 +73,14 @@ bool is_control(std::string_view sequence) {
          (c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
 }
 
+// Headers that frame the message or belong to one connection. The backend derives them from the
+// URL and the body; a caller's copy would disagree with what is sent (a Content-Length shorter
+// than the body leaves the rest on the connection, read as the start of another request).
+// Browsers forbid them too (web/fetch_backend.cpp), so refusing them here keeps the backends alike.
+constexpr std::string_view framing_headers[] = {"Content-Length", "Transfer-Encoding", "Host",
+                                                "Connection",     "Upgrade",           "TE",
+                                                "Trailer",        "Keep-Alive"};
+
 }  // namespace
 
 std::string quote(std::string_view text, std::size_t limit) {
@@ -138,6 +146,11 @@ std::string check_method(std::string_view method) {
 std::string check_headers(const Headers& headers) {
   for (const auto& [name, value] : headers) {
     if (!is_token(name)) return "invalid header name '" + quote(name, 100) + "': not a token";
+    for (std::string_view framing : framing_headers)
+      if (iequals(name, framing))
+        return "refused header '" + name +
+               "': Content-Length, Transfer-Encoding, Host, Connection, Upgrade, TE, Trailer and "
+               "Keep-Alive are set by asyncload itself";
     if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
       return "invalid value for header '" + quote(name, 100) + "': contains CR, LF or NUL";
   }

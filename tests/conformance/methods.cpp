@@ -229,6 +229,21 @@ TEST_CASE("11. header names that are not tokens and values with CR/LF/NUL are re
   check_no_events(http);
 }
 
+TEST_CASE("11. framing and hop-by-hop headers are refused on every backend") {
+  // The library frames the request itself: a caller's Content-Length that disagrees with the
+  // body would leave the rest of it on the connection as the start of another request.
+  // Browsers forbid these headers too, so both backends refuse them alike.
+  Http http;
+  const std::vector<std::string> names = {"Content-Length", "transfer-encoding", "HOST", "Connection",
+                                          "upgrade",        "TE",                "Trailer", "keep-alive"};
+  for (const std::string& name : names) {
+    check_refused(http, http.http_request(url("/echo"), "POST", {{"X-Good", "1"}, {name, "3"}}, "abcdef"),
+                  "header '" + name + "'");
+    CHECK(http.last_error().find(name) != std::string::npos);
+  }
+  check_no_events(http);
+}
+
 TEST_CASE("11. a refused call does not disturb the requests around it") {
   Http http;
   auto before = http.http_get(url("/bytes/10"));
