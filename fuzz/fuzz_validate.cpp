@@ -33,6 +33,7 @@ void check_reason(const std::string& why) {
   require(std::none_of(why.begin(), why.end(),
                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }),
           "a reason is one printable line");
+  require(quote(why, SIZE_MAX) == why, "a reason shows no control character and no invalid UTF-8");
 }
 
 // Splits "name\0value\0name\0value..." into headers.
@@ -92,8 +93,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
       const std::string why = check_headers(headers);
       bool valid = true;
       for (const auto& [name, value] : headers)
-        valid = valid && is_token(name) && value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
-      require(why.empty() == valid, "check_headers accepts exactly token names with CR/LF/NUL-free values");
+        valid = valid && is_token(name) && !is_framing_header(name) &&
+                value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
+      require(why.empty() == valid,
+              "check_headers accepts exactly token names, not framing ones, with CR/LF/NUL-free values");
       if (!why.empty()) check_reason(why);
       break;
     }

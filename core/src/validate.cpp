@@ -143,14 +143,18 @@ std::string check_method(std::string_view method) {
   return {};
 }
 
+bool is_framing_header(std::string_view name) {
+  return std::any_of(std::begin(framing_headers), std::end(framing_headers),
+                     [&](std::string_view framing) { return iequals(name, framing); });
+}
+
 std::string check_headers(const Headers& headers) {
   for (const auto& [name, value] : headers) {
     if (!is_token(name)) return "invalid header name '" + quote(name, 100) + "': not a token";
-    for (std::string_view framing : framing_headers)
-      if (iequals(name, framing))
-        return "refused header '" + name +
-               "': Content-Length, Transfer-Encoding, Host, Connection, Upgrade, TE, Trailer and "
-               "Keep-Alive are set by asyncload itself";
+    if (is_framing_header(name))
+      return "refused header '" + name +
+             "': Content-Length, Transfer-Encoding, Host, Connection, Upgrade, TE, Trailer and "
+             "Keep-Alive are set by asyncload itself";
     if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
       return "invalid value for header '" + quote(name, 100) + "': contains CR, LF or NUL";
   }

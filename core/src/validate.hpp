@@ -25,6 +25,9 @@ std::string wire_url(std::string_view url);
 // `allow_relative`: the backend resolves relative references against a page (browsers).
 std::string check_url(std::string_view url, bool allow_relative = false);
 std::string check_method(std::string_view method);
+// Content-Length, Transfer-Encoding, Host, Connection, Upgrade, TE, Trailer, Keep-Alive (any
+// case): the backend sets them; check_headers refuses them from callers.
+bool is_framing_header(std::string_view name);
 std::string check_headers(const Headers& headers);
 
 // Resolves a http_get_file target: relative targets land under `root` when it is set, and
