@@ -81,6 +81,15 @@ bool is_success(long http_status) { return http_status >= 200 && http_status < 3
 struct SpentValues final : Spent {
   std::vector<boost::json::value> values;
   std::vector<files::File> replaced_files;  // still open, so closing them frees them (FileSink::commit)
+  // Bodies the game does not get as "result": a failed or cancelled request's partial body, a
+  // buffer-mode body once copied into the Buffer. They go in their sink, untouched: a cancelled
+  // transfer's sink may still be written by the backend until that has stopped.
+  std::vector<std::shared_ptr<MemorySink>> bodies;
+
+  void take_body_of(std::shared_ptr<MemorySink> sink) {
+    bytes += sink->memory_held();
+    bodies.push_back(std::move(sink));
+  }
 
   void take_from(boost::json::object& map) {
     if (boost::json::value* body = map.if_contains("result"); body && body->is_string()) {
@@ -90,7 +99,7 @@ struct SpentValues final : Spent {
     if (boost::json::value* headers = map.if_contains("response_headers"); headers && headers->is_object())
       values.push_back(std::move(*headers));
   }
-  bool empty() const { return values.empty() && replaced_files.empty(); }
+  bool empty() const { return values.empty() && replaced_files.empty() && bodies.empty(); }
 };
 
 }  // namespace
@@ -219,8 +228,13 @@ struct Http::State {
     if (request.state == RequestState::cancelled && !is_cancel) return false;  // the -3 follows
     Outcome& outcome = event.outcome;
     boost::json::value result = "";
-    if (!is_cancel && outcome.status == Status::complete) result = commit_result(request, outcome);
+    const bool completed = !is_cancel && outcome.status == Status::complete;
+    if (completed) result = commit_result(request, outcome);
     if (auto* to = std::get_if<ToFile>(&request.sink)) to->sink->discard();  // no-op after a commit
+    // A body that is not the map's "result" leaves with the batch as well (a result leaves in
+    // take_from): a failed or cancelled request's partial one, a buffer-mode one once copied.
+    if (auto* to = std::get_if<ToMemory>(&request.sink); to && !completed) spent->take_body_of(std::move(to->sink));
+    if (auto* to = std::get_if<ToBuffer>(&request.sink)) spent->take_body_of(std::move(to->sink));
     AsyncLoad load(detail::final_map(outcome, std::move(request.url), std::move(result),
                                      std::move(event.response_headers)));
     requests.erase(found);
@@ -237,7 +251,7 @@ struct Http::State {
       const auto length = static_cast<std::int64_t>(to->sink->total_bytes());
       if (auto buffer = to->buffer.lock()) {
         buffer->seek(0);
-        buffer->write(to->sink->take_body());
+        buffer->write(to->sink->body());  // the body itself goes back with the batch
       }
       return length;
     }

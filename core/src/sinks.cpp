@@ -16,6 +16,7 @@ MemorySink::MemorySink(std::size_t limit, std::size_t keep_at_most)
 
 void MemorySink::begin(long, std::int64_t content_length) {
   body_ = boost::json::string();  // a redirect's body, if any, is forgotten with its memory
+  held_.store(0, std::memory_order_relaxed);
   total_ = 0;
   announced_ = content_length > 0 ? static_cast<std::size_t>(content_length) : 0;
   // One allocation when the size is announced (no doubling peak on big bodies); a lying
@@ -64,6 +65,7 @@ void MemorySink::grow_to(std::size_t capacity) {
   bigger.reserve(capacity);
   bigger.append(body_);
   body_ = std::move(bigger);
+  held_.store(body_.capacity(), std::memory_order_relaxed);
 }
 
 // ---- FileSink ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 
 #include <boost/json/string.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -24,9 +25,16 @@ public:
   Status write(std::string_view bytes) override;
   std::string failure() const override { return failure_; }
 
-  boost::json::string take_body() { return std::move(body_); }
+  boost::json::string take_body() {
+    held_.store(0, std::memory_order_relaxed);
+    return std::move(body_);
+  }
+  std::string_view body() const { return body_; }
   std::size_t total_bytes() const { return total_; }  // may exceed what was kept
   std::size_t capacity() const { return body_.capacity(); }  // the memory the body holds
+  // The same, from any thread: what freeing the sink gives back (a cancelled transfer's sink
+  // may still be written by the backend when the game thread lets go of it).
+  std::size_t memory_held() const { return held_.load(std::memory_order_relaxed); }
 
 private:
   void grow_to(std::size_t capacity);  // exactly `capacity`, the body kept
@@ -37,6 +45,7 @@ private:
   boost::json::string body_;
   std::size_t total_ = 0;
   std::size_t announced_ = 0;  // the response's Content-Length, 0 when unknown
+  std::atomic<std::size_t> held_{0};  // body_.capacity() once it left the inline buffer
   std::string failure_;
 };
 
