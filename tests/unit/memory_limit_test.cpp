@@ -119,7 +119,7 @@ TEST_CASE("a grow buffer's body is bounded by max_body_bytes, a fixed buffer's b
   CHECK(e.result_bytes() == 8 * static_cast<std::int64_t>(chunk_bytes));
 }
 
-TEST_CASE("max_body_bytes is bounded by default; 0 opts out") {
+TEST_CASE("max_body_bytes is bounded by default, and 0 opts out") {
   CHECK(Options{}.max_body_bytes == 256u << 20);
   Fixture unlimited(0);
   const RequestId id = unlimited.http->http_get("http://example.test/");
