@@ -568,7 +568,7 @@ TEST_CASE("cli: a --data-file that cannot be read is a usage error and nothing i
   }
 }
 
-TEST_CASE("cli: --max-body: a larger body fails with -5, exit 1; one that fits completes") {
+TEST_CASE("cli: --max-body: a larger body fails with -5, exit 1, one that fits completes") {
   const CliResult over = run_cli({"get", "--max-body", "4096", url("/bytes/5000")});
   INFO(over.describe());
   CHECK(over.exit_code == 1);

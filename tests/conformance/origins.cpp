@@ -25,7 +25,7 @@ TEST_CASE("16. relative URLs resolve against the page where there is one, and ar
   CHECK(e.url() == "/status/200");
 }
 
-TEST_CASE("16. a cross-origin response without CORS headers fails in the browser; with them it passes") {
+TEST_CASE("16. a cross-origin response without CORS headers fails in the browser, with them it passes") {
   Http http;
   const RequestId plain = http.http_get(foreign_url() + "/status/200");
   const RequestId cors = http.http_get(foreign_url() + "/cors/status/200");

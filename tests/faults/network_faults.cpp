@@ -84,7 +84,7 @@ TEST_CASE("unknown host: -1, no response, the Http goes on") {
   check_still_usable(http);
 }
 
-TEST_CASE("reset before the response headers: -1, http_status 0; a download leaves the old file") {
+TEST_CASE("reset before the response headers: -1, http_status 0, a download leaves the old file") {
   RawServer server([](RawConnection& c) {
     if (!c.read_head().empty()) c.reset();
   });

@@ -172,7 +172,7 @@ TEST_CASE("DispatchLimits spread events over frames without losing or reordering
   }
 }
 
-TEST_CASE("a handler may start and cancel requests; what it causes waits for the next dispatch") {
+TEST_CASE("a handler may start and cancel requests, what it causes waits for the next dispatch") {
   Fixture f;
   const RequestId first = f.http->http_get("http://example.test/first");
   const RequestId victim = f.http->http_get("http://example.test/victim");
@@ -333,7 +333,7 @@ TEST_CASE("refused calls return -1, say why and queue nothing") {
   }
 }
 
-TEST_CASE("http_post_string sends the form content type; http_request sends headers as given") {
+TEST_CASE("http_post_string sends the form content type, http_request sends headers as given") {
   Fixture f;
   const RequestId post = f.http->http_post_string("http://example.test/", "name=a&score=1");
   const Transfer& t = f.script->transfer(post);
@@ -429,7 +429,7 @@ TEST_CASE("max_body_bytes ends a transfer with -5") {
   CHECK_FALSE(events.back().error().empty());
 }
 
-TEST_CASE("RequestOptions set one request's timeouts and body limit; unset fields take the Http's") {
+TEST_CASE("RequestOptions set one request's timeouts and body limit, unset fields take the Http's") {
   using namespace std::chrono_literals;
   Options options;
   options.stall_timeout = 1000ms;

@@ -27,7 +27,7 @@ TEST_CASE("a lying Content-Length reserves at most 16 MiB up front, without a li
   CHECK(honest.take_body().capacity() >= 5000);
 }
 
-TEST_CASE("FileSink: a taken temporary name is skipped and left alone; all names taken is -4 with a reason") {
+TEST_CASE("FileSink: a taken temporary name is skipped and left alone, all names taken is -4 with a reason") {
   // The temporary name used to come from the process id, so a file a crashed run left behind
   // under it failed every later download to that target (faults.files has the end-to-end case).
   test::TempDir dir;
