@@ -31,6 +31,17 @@ bool is_see_other(std::string_view status_line) {
   return space != std::string_view::npos && status_line.substr(space + 1).starts_with("303");
 }
 
+// The response's codings, several headers joined as response_headers joins them.
+std::string content_encoding(const Headers& headers) {
+  std::string codings;
+  for (const auto& [name, value] : headers) {
+    if (!detail::iequals(name, "Content-Encoding")) continue;
+    if (!codings.empty()) codings += ", ";
+    codings += value;
+  }
+  return codings;
+}
+
 // The request headers as curl should send them: the caller's, in order, then what suppresses a
 // curl default the caller did not ask for. A caller header replaces curl's own of that name.
 curl_slist* build_request_headers(const Transfer& transfer, bool sends_body) {
@@ -112,7 +123,10 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
   // allocated, as it stays on a reused handle whose last transfer was removed unfinished.
   // That transfer then reads with the size the buffer has; it is no reason to fail.
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, receive_buffer_bytes);
-  set(CURLOPT_ACCEPT_ENCODING, "");  // every coding this libcurl decodes, transparently
+  // The body is decoded here (content_decoding.hpp), not by libcurl, which never checks that a
+  // compressed stream ended. Accept-Encoding names what that decoder knows.
+  set(CURLOPT_ACCEPT_ENCODING, accepted_encodings);
+  set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
   if (!settings.user_agent.empty()) set(CURLOPT_USERAGENT, settings.user_agent.c_str());
   // TLS verification stays at curl's defaults (on). CAINFO replaces curl's default bundle
   // file, but not its default CA directory: on builds that have one (Debian and Ubuntu:
@@ -181,38 +195,56 @@ CURL* CurlTransfer::detach_handle() { return std::exchange(easy_, nullptr); }
 
 // --- curl's callbacks (I/O thread, inside curl_multi_perform) --------------------------------
 
-// CURLOPT_WRITEFUNCTION: decoded body bytes of the final response go straight to the sink.
+// CURLOPT_WRITEFUNCTION: body bytes of the final response as sent, decoded on their way to the
+// sink one piece at a time, so a body over max_body_bytes stops decoding at once however well
+// it compresses.
 size_t CurlTransfer::on_body(char* data, size_t size, size_t count, void* self) {
   CurlTransfer& job = *static_cast<CurlTransfer*>(self);
   const size_t length = size * count;
   if (job.state_ == State::leaving) return length;
   job.touch();
-  const auto& sink = job.transfer_.sink;
-  if (!sink) return length;
+  if (!job.transfer_.sink) return length;
   try {
     if (job.state_ == State::in_flight) job.begin_body();
-    const Status result = sink->write(std::string_view(data, length));
-    if (result == Status::complete) {
-      // Progress from here rather than only from curl's progress callback: on a fast link
-      // curl reads up to 100 buffers before it calls that once, so a bar would jump.
-      if (job.transfer_.report_progress) {
-        curl_off_t size_downloaded = 0;
-        curl_off_t content_length = -1;
-        curl_easy_getinfo(job.easy_, CURLINFO_SIZE_DOWNLOAD_T, &size_downloaded);
-        curl_easy_getinfo(job.easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
-        job.report_progress(size_downloaded, content_length);
-      }
-      return length;
+    const std::string_view bytes(data, length);
+    if (job.decoder_) {
+      if (!job.decoder_->decode(bytes, [&](std::string_view piece) { return job.write_body(piece); }))
+        return job.stop(Status::network_error, job.decoder_->failure());
+    } else if (!job.write_body(bytes)) {
+      return 0;
     }
-    job.sink_status_ = result;
+    // Progress from here rather than only from curl's progress callback: on a fast link
+    // curl reads up to 100 buffers before it calls that once, so a bar would jump.
+    if (job.transfer_.report_progress) {
+      curl_off_t size_downloaded = 0;
+      curl_off_t content_length = -1;
+      curl_easy_getinfo(job.easy_, CURLINFO_SIZE_DOWNLOAD_T, &size_downloaded);
+      curl_easy_getinfo(job.easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
+      job.report_progress(size_downloaded, content_length);
+    }
+    return length;
   } catch (const std::exception& e) {  // never let an exception unwind through libcurl
-    job.sink_status_ = Status::network_error;
-    job.sink_exception_ = e.what();
+    return job.stop(Status::network_error, e.what());
   } catch (...) {
-    job.sink_status_ = Status::network_error;
-    job.sink_exception_ = "the body sink threw";
+    return job.stop(Status::network_error, "the body sink threw");
   }
-  return 0;  // anything but `length` makes curl stop with CURLE_WRITE_ERROR
+}
+
+// Decoded bytes to the sink; false (and the transfer stops) when it refused them.
+bool CurlTransfer::write_body(std::string_view decoded) {
+  const Status result = transfer_.sink->write(decoded);
+  if (result != Status::complete) stop(result, transfer_.sink->failure());
+  return result == Status::complete;
+}
+
+// The transfer ends itself; the first reason counts. Returns what a write or header callback
+// gives curl to make it stop with CURLE_WRITE_ERROR (anything but the length it passed).
+size_t CurlTransfer::stop(Status status, std::string reason) {
+  if (stopped_status_ == Status::complete) {
+    stopped_status_ = status;
+    stopped_reason_ = std::move(reason);
+  }
+  return 0;
 }
 
 // CURLOPT_HEADERFUNCTION: one raw header line at a time, status lines included.
@@ -255,8 +287,10 @@ int CurlTransfer::on_progress(void* self, curl_off_t download_total, curl_off_t 
   return 0;
 }
 
-// in_flight -> receiving_body: the sink learns the final response's status and length.
+// in_flight -> receiving_body: the sink learns the final response's status and length, and the
+// body's decoder is made. Throws std::invalid_argument for a coding asyncload cannot decode.
 void CurlTransfer::begin_body() {
+  decoder_ = make_content_decoder(content_encoding(response_headers_));
   long http_status = 0;
   curl_off_t content_length = -1;
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http_status);
@@ -293,13 +327,16 @@ Outcome CurlTransfer::outcome_of(CURLcode result) {
       if (state_ == State::in_flight) {
         try {
           begin_body();
-        } catch (...) {
+        } catch (...) {  // an unknown coding on an empty body: there is nothing to decode
         }
       }
+      // A compressed body is complete only if its stream ended, whatever Content-Length said.
+      if (decoder_)
+        if (std::string truncated = decoder_->finish(); !truncated.empty())
+          return outcome(Status::network_error, std::move(truncated));
       return outcome(Status::complete, {});
     case CURLE_WRITE_ERROR:
-      if (sink_status_ != Status::complete)  // the sink refused a write, or threw
-        return outcome(sink_status_, sink_exception_.empty() ? transfer_.sink->failure() : sink_exception_);
+      if (stopped_status_ != Status::complete) return outcome(stopped_status_, std::move(stopped_reason_));
       return outcome(Status::network_error, curl_error_text(result));
     case CURLE_OPERATION_TIMEDOUT: {
       // curl gives one code for both limits: tell them apart by the time spent. The multi

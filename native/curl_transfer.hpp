@@ -28,10 +28,13 @@
 
 #include <asyncload/backend.hpp>
 
+#include "content_decoding.hpp"
+
 #include <curl/curl.h>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace asyncload::native {
@@ -77,6 +80,8 @@ private:
                          curl_off_t upload_total, curl_off_t upload_now);
 
   void begin_body();
+  bool write_body(std::string_view decoded);
+  size_t stop(Status status, std::string reason);
   void report_progress(curl_off_t size_downloaded, curl_off_t content_length);
   void touch();
   Outcome outcome(Status status, std::string error);
@@ -89,12 +94,15 @@ private:
   CURL* easy_ = nullptr;                   // from configure() to detach_handle()
   curl_slist* request_headers_ = nullptr;  // curl points at it while the handle is attached
   Headers response_headers_;               // of the latest response (cleared at each status line)
+  std::unique_ptr<ContentDecoder> decoder_;  // the final response's Content-Encoding; null: none
   Clock::time_point started_;              // when it entered the multi
   Clock::time_point last_activity_;        // last byte received (or sent): the stall clock
   std::int64_t progress_reported_ = 0;
   curl_off_t upload_seen_ = 0;
-  Status sink_status_ = Status::complete;  // the failure once the sink refused a write
-  std::string sink_exception_;             // what() of a sink that threw instead of refusing
+  // Set once the transfer ended itself (curl then reports CURLE_WRITE_ERROR): the sink refused
+  // or threw, the body does not decode, or the response broke HTTP's framing rules.
+  Status stopped_status_ = Status::complete;
+  std::string stopped_reason_;
   bool custom_method_ = false;             // sent with CURLOPT_CUSTOMREQUEST
   char error_buffer_[CURL_ERROR_SIZE] = {};
 };

@@ -8,7 +8,7 @@ preset="${1:-native}"
 
 # Everything the build, the tests and the benchmarks use (scripts/check-deps.sh checks that the
 # programs they run are all here): compilers and libraries, then the programs the tests start.
-packages=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libidn2-dev libssl-dev zlib1g-dev clang libclang-rt-14-dev
+packages=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libidn2-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev clang libclang-rt-14-dev
           libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev doctest-dev libbenchmark-dev ca-certificates
           emscripten chromium nginx python3 time curl nodejs)
 if [ "$preset" = --list ]; then

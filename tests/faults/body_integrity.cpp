@@ -3,9 +3,9 @@
 // a response framed two ways is refused, trailer fields are not headers, and a protocol switch
 // nobody asked for is a failure. Each case serves its bytes from a RawServer and checks the
 // event the game gets, what is on disk, and that the same Http goes on working.
-#include "faults/encoders.hpp"
 #include "faults/probes.hpp"
 #include "faults/raw_server.hpp"
+#include "support/encoders.hpp"
 #include "support/game_loop.hpp"
 #include "support/process_probes.hpp"
 

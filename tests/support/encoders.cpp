@@ -1,4 +1,4 @@
-#include "faults/encoders.hpp"
+#include "support/encoders.hpp"
 
 #include <brotli/encode.h>
 #include <zlib.h>
@@ -6,7 +6,7 @@
 
 #include <stdexcept>
 
-namespace asyncload::faults {
+namespace asyncload::test {
 namespace {
 
 // windowBits: 15 + 16 gzip wrapper, 15 zlib wrapper, -15 none.
@@ -51,4 +51,4 @@ std::string zstd_encode(std::string_view text, bool fast) {
   return out;
 }
 
-}  // namespace asyncload::faults
+}  // namespace asyncload::test

@@ -1,11 +1,12 @@
-// encoders.hpp — the content codings a server may send, made at test time with the reference
-// libraries (zlib, brotli, zstd), so a test can serve a body byte for byte and cut it anywhere.
+// support/encoders.hpp — the content codings a server may send, made at test time with the
+// reference libraries (zlib, brotli, zstd), so a test can serve a body byte for byte and cut it
+// anywhere.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-namespace asyncload::faults {
+namespace asyncload::test {
 
 // `fast`: the library's quickest level, for a large input (a decompression bomb) whose ratio
 // matters less than the test's time.
@@ -15,4 +16,4 @@ std::string raw_deflate_encode(std::string_view text, bool fast = false);  // "d
 std::string brotli_encode(std::string_view text, bool fast = false);
 std::string zstd_encode(std::string_view text, bool fast = false);
 
-}  // namespace asyncload::faults
+}  // namespace asyncload::test
