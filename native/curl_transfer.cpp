@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <charconv>
 #include <climits>
 #include <string_view>
 #include <utility>
@@ -25,10 +26,40 @@ bool has_header(const Headers& headers, std::string_view name) {
                      [&](const auto& header) { return detail::iequals(header.first, name); });
 }
 
-// "HTTP/1.1 303 See Other" or "HTTP/2 303".
-bool is_see_other(std::string_view status_line) {
+// The code of "HTTP/1.1 303 See Other" or "HTTP/2 303"; 0 when there is none.
+int status_code(std::string_view status_line) {
   const auto space = status_line.find(' ');
-  return space != std::string_view::npos && status_line.substr(space + 1).starts_with("303");
+  if (space == std::string_view::npos) return 0;
+  const std::string_view digits = status_line.substr(space + 1, 3);
+  int code = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), code);
+  return error == std::errc() && end == digits.data() + 3 ? code : 0;
+}
+
+// RFC 9112 6.3: a response whose Content-Length values differ has no trustworthy length and must
+// be treated as an error (Chromium: ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_LENGTH). The same value
+// repeated, in one header or several, is one length: RFC 9110 8.6 lets a recipient take it, and
+// Chromium does. Returns why header `line` conflicts with the length read so far (`length`, -1
+// for none; updated), or "". A value that is not a number is left to libcurl to judge.
+std::string conflicting_length(std::string_view line, std::int64_t& length) {
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return {};
+  if (!detail::iequals(detail::trim(line.substr(0, colon)), "Content-Length")) return {};
+  std::string_view values = line.substr(colon + 1);
+  for (;;) {
+    const auto comma = values.find(',');
+    const std::string_view text = detail::trim(values.substr(0, comma));
+    std::int64_t value = -1;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error == std::errc() && end == text.data() + text.size() && value >= 0) {
+      if (length >= 0 && value != length)
+        return "conflicting Content-Length values " + std::to_string(length) + " and " +
+               std::to_string(value) + " (RFC 9112 6.3)";
+      length = value;
+    }
+    if (comma == std::string_view::npos) return {};
+    values.remove_prefix(comma + 1);
+  }
 }
 
 // The response's codings, several headers joined as response_headers joins them.
@@ -255,19 +286,35 @@ size_t CurlTransfer::on_header(char* data, size_t size, size_t count, void* self
   job.touch();
   const std::string_view line(data, length);
   if (!line.starts_with("HTTP/")) {
+    // RFC 9110 6.5.1: trailer fields (after a chunked body) are never merged into the header
+    // section; browsers do not show them at all.
+    if (job.header_section_ended_) return length;
+    if (line == "\r\n" || line == "\n") {
+      job.header_section_ended_ = true;
+      return length;
+    }
+    if (std::string conflict = conflicting_length(line, job.framed_length_); !conflict.empty())
+      return job.stop(Status::network_error, std::move(conflict));
     detail::add_header_line(job.response_headers_, line);  // folded lines too
     return length;
   }
   // A new response begins (after a redirect, a 1xx or a proxy CONNECT): only the final
   // response's headers count, and its body needs a fresh sink->begin().
   job.response_headers_.clear();
+  job.header_section_ended_ = false;
+  job.framed_length_ = -1;
   job.state_ = State::in_flight;
   job.progress_reported_ = 0;
+  const int code = status_code(line);
+  // asyncload never asks for an upgrade. After a 101 the connection speaks another protocol,
+  // which libcurl would hand over as the body of a complete exchange.
+  if (code == 101)
+    return job.stop(Status::network_error,
+                    "unsolicited 101 Switching Protocols (asyncload never asks for an upgrade)");
   // RFC 9110 15.4.4: a 303 is followed with GET. curl drops the body but would keep a custom
   // method (PUT, PATCH, DELETE, ...) on the wire; clearing it before curl builds the
   // follow-up request makes it the GET that browsers send.
-  if (is_see_other(line) && job.custom_method_)
-    curl_easy_setopt(job.easy_, CURLOPT_CUSTOMREQUEST, nullptr);
+  if (code == 303 && job.custom_method_) curl_easy_setopt(job.easy_, CURLOPT_CUSTOMREQUEST, nullptr);
   return length;
 }
 

@@ -94,6 +94,8 @@ private:
   CURL* easy_ = nullptr;                   // from configure() to detach_handle()
   curl_slist* request_headers_ = nullptr;  // curl points at it while the handle is attached
   Headers response_headers_;               // of the latest response (cleared at each status line)
+  bool header_section_ended_ = false;      // its blank line came: later lines are trailers
+  std::int64_t framed_length_ = -1;        // its Content-Length, once one was read
   std::unique_ptr<ContentDecoder> decoder_;  // the final response's Content-Encoding; null: none
   Clock::time_point started_;              // when it entered the multi
   Clock::time_point last_activity_;        // last byte received (or sent): the stall clock
