@@ -21,9 +21,12 @@
 //
 // The loop never sleeps: it blocks in curl_multi_poll() until a socket is ready, curl's own
 // timer fires, the earliest stall deadline passes, or a command or ~CurlBackend() wakes it.
+// Each time it wakes, bytes waiting on a stall-watched transfer's socket count as activity
+// before curl reads them (socket_activity.hpp): a stall is no byte, not no complete line.
 #include "curl_backend.hpp"
 
 #include "curl_transfer.hpp"
+#include "socket_activity.hpp"
 
 #include <curl/curl.h>
 
@@ -49,6 +52,9 @@ using State = CurlTransfer::State;
 
 // Only an upper bound for an idle wait: wakeups, socket activity and curl's timers come first.
 constexpr int idle_poll_ms = 60 * 60 * 1000;
+// How often at most a transfer's socket is asked for waiting bytes (note_waiting_bytes): the
+// stall clock may run this much fast, and a busy loop makes no syscall per transfer per wakeup.
+constexpr auto stall_clock_resolution = std::chrono::milliseconds(10);
 
 void init_curl_once() {
   static std::once_flag once;
@@ -147,6 +153,7 @@ private:
       cancels.clear();
 
       launch_waiting();
+      note_waiting_bytes();
       int running = 0;
       curl_multi_perform(multi_, &running);
       report_completed();
@@ -205,10 +212,12 @@ private:
 
   void launch(CurlTransfer& job) {
     CURL* easy = take_idle_handle();
-    const CURLcode setup = easy ? job.configure(easy, cookies_, settings_) : CURLE_OUT_OF_MEMORY;
+    CURLcode setup = easy ? job.configure(easy, cookies_, settings_) : CURLE_OUT_OF_MEMORY;
+    if (setup == CURLE_OK && job.watches_stall()) setup = sockets_.watch(easy, &job);
     const CURLMcode added = setup == CURLE_OK ? curl_multi_add_handle(multi_, easy) : CURLM_OK;
     if (setup != CURLE_OK || added != CURLM_OK) {
       const RequestId id = job.id();
+      sockets_.forget(&job);
       recycle_handle(job.detach_handle());
       transfers_.erase(id);  // destroys it
       events_->report_final(CurlTransfer::refused_outcome(
@@ -218,6 +227,18 @@ private:
     job.entered_multi();
     running_.push_back(&job);
     if (job.watches_stall()) ++running_with_stall_;
+  }
+
+  // After curl_multi_poll() returned, before curl_multi_perform() reads the sockets: bytes
+  // waiting on a watched transfer's connection restart its stall clock, though curl may not
+  // call back for them (a header line not yet complete, a TLS record not yet whole).
+  void note_waiting_bytes() {
+    if (running_with_stall_ == 0) return;
+    const auto now = Clock::now();
+    for (CurlTransfer* job : running_) {
+      if (!job->watches_stall() || now - job->last_activity() < stall_clock_resolution) continue;
+      if (sockets_.bytes_waiting(job)) job->saw_activity(now);
+    }
   }
 
   // Reports every transfer that curl says is done.
@@ -270,6 +291,7 @@ private:
   void remove_silently(CurlTransfer& job) {
     job.leave();  // removing can run the progress callback one last time
     curl_multi_remove_handle(multi_, job.handle());
+    sockets_.forget(&job);
     // Swap-remove (running_ order does not matter), searched from the back: the destructor
     // removes the last one each time. running_ holds max_connections at the most.
     const auto slot = std::find(running_.rbegin(), running_.rend(), &job);
@@ -323,6 +345,7 @@ private:
   std::vector<CurlTransfer*> running_;  // in the multi, at most max_running_
   std::size_t running_with_stall_ = 0;  // running transfers with a stall timeout
   std::vector<CURL*> idle_handles_;     // reset handles ready for reuse
+  native::SocketActivity sockets_;      // the connections of transfers with a stall timeout
 };
 
 }  // namespace

@@ -65,6 +65,9 @@ public:
 
   bool watches_stall() const { return transfer_.stall_timeout.count() > 0; }
   Clock::time_point stall_deadline() const { return last_activity_ + transfer_.stall_timeout; }
+  Clock::time_point last_activity() const { return last_activity_; }
+  // Bytes arrived that no callback has seen yet (the scheduler found them on the socket).
+  void saw_activity(Clock::time_point when) { last_activity_ = when; }
 
   // The final outcome, read while the handle is still attached: when curl reported `result`,
   // or when the transfer stalled.
