@@ -28,6 +28,8 @@
 #include "curl_transfer.hpp"
 #include "socket_activity.hpp"
 
+#include <asyncload/detail/fault_injection.hpp>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -37,6 +39,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -49,6 +52,8 @@ namespace {
 using native::Clock;
 using native::CurlTransfer;
 using State = CurlTransfer::State;
+using fault::Call;
+using fault::fail_point;
 
 // Only an upper bound for an idle wait: wakeups, socket activity and curl's timers come first.
 constexpr int idle_poll_ms = 60 * 60 * 1000;
@@ -83,7 +88,7 @@ public:
         std::lock_guard lock(queue_mutex_);
         stopping_ = true;
       }
-      curl_multi_wakeup(multi_);
+      wake_io_thread();
       io_thread_.join();
     }
     // The I/O thread is gone: its state is ours now.
@@ -99,6 +104,10 @@ public:
     events_ = &events;
     settings_ = settings;
     max_running_ = std::max<std::size_t>(1, settings.max_connections);  // 0 would run nothing
+    // Every handle is running or idle: with room for all of them, moving a transfer or a
+    // handle between the two never allocates, so the I/O thread's clean-up cannot fail.
+    running_.reserve(max_running_);
+    idle_handles_.reserve(max_running_);
     io_thread_ = std::thread([this] { run(); });
   }
 
@@ -134,12 +143,21 @@ private:
       queue.push_back(std::move(command));
       wake = !std::exchange(wake_pending_, true);
     }
-    if (wake) curl_multi_wakeup(multi_);
+    if (wake) wake_io_thread();
+  }
+
+  // curl_multi_wakeup(), the one multi call the game thread makes. A lost wakeup would leave a
+  // command (or the destructor's stop) unseen until the hour-long idle poll ends, so a failed
+  // one is tried again: it writes to a socket pair, whose failures are transient.
+  void wake_io_thread() {
+    for (int attempt = 0; attempt < 3; ++attempt)
+      if (!fail_point(Call::multi_wakeup) && curl_multi_wakeup(multi_) == CURLM_OK) return;
   }
 
   // --- I/O thread ------------------------------------------------------------------------
 
   void run() {
+    const fault::IoPath io_path;  // torture mode: this thread's allocations are fallible calls
     std::vector<Transfer> starts;
     std::vector<RequestId> cancels;
     std::vector<std::unique_ptr<Spent>> releases;
@@ -147,7 +165,7 @@ private:
     while (take_commands(starts, cancels, releases)) {
       // Starts before cancels: ids are unique, so a cancel can only concern a start queued
       // before it, never one queued after.
-      for (Transfer& transfer : starts) enqueue(std::move(transfer));
+      for (Transfer& transfer : starts) for_transfer(transfer.id, [&] { enqueue(std::move(transfer)); });
       for (RequestId id : cancels) drop_cancelled(id);
       starts.clear();  // keeps the capacity for the next swap
       cancels.clear();
@@ -155,14 +173,14 @@ private:
       launch_waiting();
       note_waiting_bytes();
       int running = 0;
-      curl_multi_perform(multi_, &running);
+      if (!fail_point(Call::multi_perform)) curl_multi_perform(multi_, &running);
       report_completed();
       poll_timeout_ms = report_stalled();
       // Slots freed just now go to waiting transfers at once. Curl gives a newly added handle
       // a zero timeout, so the poll below returns immediately to drive it.
       launch_waiting();
       releases.clear();  // after the network work above: freeing a big body takes a while
-      curl_multi_poll(multi_, nullptr, 0, poll_timeout_ms, nullptr);
+      if (!fail_point(Call::multi_poll)) curl_multi_poll(multi_, nullptr, 0, poll_timeout_ms, nullptr);
     }
   }
 
@@ -183,7 +201,7 @@ private:
     auto job = std::make_unique<CurlTransfer>(std::move(transfer), *events_);
     if (!transfers_.try_emplace(id, std::move(job)).second) {
       // The core never reuses a live id; refuse rather than confuse two transfers.
-      events_->report_final(CurlTransfer::refused_outcome(id, "request id already in flight"));
+      report(CurlTransfer::refused_outcome(id, "request id already in flight"));
       return;
     }
     waiting_.push_back(id);
@@ -206,7 +224,7 @@ private:
       // Not found: cancelled while waiting. Not waiting: cancelled, started again under the
       // same id, and launched already from its later place in the FIFO.
       if (found == transfers_.end() || found->second->state() != State::waiting) continue;
-      launch(*found->second);
+      for_transfer(id, [&] { launch(*found->second); });
     }
   }
 
@@ -214,13 +232,15 @@ private:
     CURL* easy = take_idle_handle();
     CURLcode setup = easy ? job.configure(easy, cookies_, settings_) : CURLE_OUT_OF_MEMORY;
     if (setup == CURLE_OK && job.watches_stall()) setup = sockets_.watch(easy, &job);
-    const CURLMcode added = setup == CURLE_OK ? curl_multi_add_handle(multi_, easy) : CURLM_OK;
+    const CURLMcode added = setup != CURLE_OK            ? CURLM_OK
+                            : fail_point(Call::multi_add) ? CURLM_OUT_OF_MEMORY
+                                                          : curl_multi_add_handle(multi_, easy);
     if (setup != CURLE_OK || added != CURLM_OK) {
       const RequestId id = job.id();
       sockets_.forget(&job);
       recycle_handle(job.detach_handle());
       transfers_.erase(id);  // destroys it
-      events_->report_final(CurlTransfer::refused_outcome(
+      report(CurlTransfer::refused_outcome(
           id, setup != CURLE_OK ? curl_easy_strerror(setup) : curl_multi_strerror(added)));
       return;
     }
@@ -250,7 +270,7 @@ private:
       curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &job);
       const CURLcode result = message->data.result;  // now: removing the handle frees the message
       auto& done = *static_cast<CurlTransfer*>(job);
-      remove_and_report(done, done.outcome_of(result));
+      for_transfer(done.id(), [&] { remove_and_report(done, done.outcome_of(result)); });
     }
   }
 
@@ -273,7 +293,7 @@ private:
         continue;
       }
       // This moves the last running transfer into slot i: look at i again.
-      remove_and_report(job, job.stalled_outcome());
+      for_transfer(job.id(), [&] { remove_and_report(job, job.stalled_outcome()); });
     }
     if (earliest == Clock::time_point::max()) return idle_poll_ms;
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(earliest - now).count();
@@ -283,14 +303,46 @@ private:
   // A running transfer leaves, then its final outcome (read while it still ran) is reported.
   void remove_and_report(CurlTransfer& job, Outcome outcome) {
     remove_silently(job);
+    report(std::move(outcome));
+  }
+
+  // Events::report_final(). Torture mode fails none of the core's allocations in there:
+  // queueing a final event cannot fail gracefully (the core would have to reserve its slot at
+  // start()).
+  void report(Outcome outcome) {
+    const fault::IoPath::Suspend core_allocates;
     events_->report_final(std::move(outcome));
+  }
+
+  // Runs one transfer's step. Out of memory in there, that transfer ends with a final event
+  // (whatever state the step left it in) and the loop goes on with the others.
+  template <class Step>
+  void for_transfer(RequestId id, Step&& step) {
+    try {
+      step();
+    } catch (const std::bad_alloc&) {
+      if (const auto found = transfers_.find(id); found != transfers_.end()) {
+        CurlTransfer& job = *found->second;
+        if (job.state() == State::waiting) {
+          sockets_.forget(&job);
+          recycle_handle(job.detach_handle());  // configure() may have taken one
+          transfers_.erase(found);
+        } else if (job.state() != State::leaving) {
+          remove_silently(job);
+        }
+      }
+      report(CurlTransfer::refused_outcome(id, "out of memory"));
+    }
   }
 
   // in_flight or receiving_body -> leaving -> gone: the transfer leaves the multi, its handle
   // goes back to the free list and the transfer is destroyed, without any Events call.
   void remove_silently(CurlTransfer& job) {
     job.leave();  // removing can run the progress callback one last time
-    curl_multi_remove_handle(multi_, job.handle());
+    // Tried twice: a handle the multi did not let go must not be reset and reused.
+    bool removed = false;
+    for (int attempt = 0; attempt < 2 && !removed; ++attempt)
+      removed = !fail_point(Call::multi_remove) && curl_multi_remove_handle(multi_, job.handle()) == CURLM_OK;
     sockets_.forget(&job);
     // Swap-remove (running_ order does not matter), searched from the back: the destructor
     // removes the last one each time. running_ holds max_connections at the most.
@@ -299,12 +351,14 @@ private:
     *slot = running_.back();
     running_.pop_back();
     if (job.watches_stall()) --running_with_stall_;
-    recycle_handle(job.detach_handle());
+    // Still in the multi: curl_easy_cleanup() takes it out (after two failed removes).
+    if (removed) recycle_handle(job.detach_handle());
+    else discard_handle(job.detach_handle());
     transfers_.erase(job.id());  // destroys it
   }
 
   CURL* take_idle_handle() {
-    if (idle_handles_.empty()) return curl_easy_init();
+    if (idle_handles_.empty()) return fail_point(Call::easy_init) ? nullptr : curl_easy_init();
     CURL* easy = idle_handles_.back();
     idle_handles_.pop_back();
     return easy;
@@ -320,6 +374,11 @@ private:
     curl_easy_setopt(easy, CURLOPT_COOKIEFILE, static_cast<char*>(nullptr));
     curl_easy_reset(easy);
     idle_handles_.push_back(easy);
+  }
+
+  void discard_handle(CURL* easy) {
+    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, static_cast<char*>(nullptr));  // as in recycle_handle
+    curl_easy_cleanup(easy);
   }
 
   CURLM* multi_ = nullptr;

@@ -1,6 +1,7 @@
 #include "curl_transfer.hpp"
 
 #include "ascii_host.hpp"
+#include "easy_options.hpp"
 
 #include <asyncload/detail/raw_headers.hpp>
 #include <asyncload/detail/text.hpp>
@@ -124,10 +125,8 @@ CurlTransfer::~CurlTransfer() {
 CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSettings& settings) {
   assert(state_ == State::waiting && !easy_);
   easy_ = easy;
-  CURLcode result = CURLE_OK;
-  auto set = [&](CURLoption option, auto value) {
-    if (result == CURLE_OK) result = curl_easy_setopt(easy, option, value);
-  };
+  EasyOptions options(easy);
+  auto set = [&](CURLoption option, auto value) { options.set(option, value); };
 
   set(CURLOPT_PRIVATE, static_cast<void*>(this));
   set(CURLOPT_URL, with_ascii_host(transfer_.url).c_str());  // curl copies the string
@@ -202,13 +201,13 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
       set(CURLOPT_POSTFIELDS, transfer_.body.data());
     }
   }
-  if (result != CURLE_OK) return result;
+  if (options.result() != CURLE_OK) return options.result();
 
   request_headers_ = build_request_headers(transfer_, sends_body);
   // Never empty otherwise: it holds "Expect:" or the caller's Expect at least.
   if (!request_headers_) return CURLE_OUT_OF_MEMORY;
   set(CURLOPT_HTTPHEADER, request_headers_);
-  return result;
+  return options.result();
 }
 
 void CurlTransfer::entered_multi() {
@@ -284,37 +283,46 @@ size_t CurlTransfer::on_header(char* data, size_t size, size_t count, void* self
   const size_t length = size * count;
   if (job.state_ == State::leaving) return length;
   job.touch();
-  const std::string_view line(data, length);
+  try {
+    return job.take_header_line(std::string_view(data, length));
+  } catch (const std::bad_alloc&) {  // never let an exception unwind through libcurl
+    return job.stop(Status::network_error, "out of memory");
+  }
+}
+
+// One header line: its length, or stop()'s 0.
+size_t CurlTransfer::take_header_line(std::string_view line) {
+  const size_t length = line.size();
   if (!line.starts_with("HTTP/")) {
     // RFC 9110 6.5.1: trailer fields (after a chunked body) are never merged into the header
     // section; browsers do not show them at all.
-    if (job.header_section_ended_) return length;
+    if (header_section_ended_) return length;
     if (line == "\r\n" || line == "\n") {
-      job.header_section_ended_ = true;
+      header_section_ended_ = true;
       return length;
     }
-    if (std::string conflict = conflicting_length(line, job.framed_length_); !conflict.empty())
-      return job.stop(Status::network_error, std::move(conflict));
-    detail::add_header_line(job.response_headers_, line);  // folded lines too
+    if (std::string conflict = conflicting_length(line, framed_length_); !conflict.empty())
+      return stop(Status::network_error, std::move(conflict));
+    detail::add_header_line(response_headers_, line);  // folded lines too
     return length;
   }
   // A new response begins (after a redirect, a 1xx or a proxy CONNECT): only the final
   // response's headers count, and its body needs a fresh sink->begin().
-  job.response_headers_.clear();
-  job.header_section_ended_ = false;
-  job.framed_length_ = -1;
-  job.state_ = State::in_flight;
-  job.progress_reported_ = 0;
+  response_headers_.clear();
+  header_section_ended_ = false;
+  framed_length_ = -1;
+  state_ = State::in_flight;
+  progress_reported_ = 0;
   const int code = status_code(line);
   // asyncload never asks for an upgrade. After a 101 the connection speaks another protocol,
   // which libcurl would hand over as the body of a complete exchange.
   if (code == 101)
-    return job.stop(Status::network_error,
-                    "unsolicited 101 Switching Protocols (asyncload never asks for an upgrade)");
+    return stop(Status::network_error,
+                "unsolicited 101 Switching Protocols (asyncload never asks for an upgrade)");
   // RFC 9110 15.4.4: a 303 is followed with GET. curl drops the body but would keep a custom
   // method (PUT, PATCH, DELETE, ...) on the wire; clearing it before curl builds the
   // follow-up request makes it the GET that browsers send.
-  if (code == 303 && job.custom_method_) curl_easy_setopt(job.easy_, CURLOPT_CUSTOMREQUEST, nullptr);
+  if (code == 303 && custom_method_) curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, nullptr);
   return length;
 }
 

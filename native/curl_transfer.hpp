@@ -79,6 +79,7 @@ public:
 private:
   static size_t on_body(char* data, size_t size, size_t count, void* self);
   static size_t on_header(char* data, size_t size, size_t count, void* self);
+  size_t take_header_line(std::string_view line);  // on_header's work, which may throw
   static int on_progress(void* self, curl_off_t download_total, curl_off_t download_now,
                          curl_off_t upload_total, curl_off_t upload_now);
 

@@ -1,5 +1,7 @@
 #include "socket_activity.hpp"
 
+#include "easy_options.hpp"
+
 #ifdef _WIN32
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -13,6 +15,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace asyncload::native {
 namespace {
@@ -59,17 +62,14 @@ bool has_bytes_to_read(curl_socket_t socket) {
 
 CURLcode SocketActivity::watch(CURL* easy, const void* key) {
   Watched& watched = watched_.insert_or_assign(key, Watched{this}).first->second;
-  CURLcode result = CURLE_OK;
-  auto set = [&](CURLoption option, auto value) {
-    if (result == CURLE_OK) result = curl_easy_setopt(easy, option, value);
-  };
-  set(CURLOPT_SOCKOPTFUNCTION, &on_socket_opened);
-  set(CURLOPT_SOCKOPTDATA, static_cast<void*>(this));
-  set(CURLOPT_CLOSESOCKETFUNCTION, &on_socket_closed);
-  set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
-  set(CURLOPT_PREREQFUNCTION, &on_request_ready);
-  set(CURLOPT_PREREQDATA, static_cast<void*>(&watched));
-  return result;
+  EasyOptions options(easy);
+  options.set(CURLOPT_SOCKOPTFUNCTION, &on_socket_opened);
+  options.set(CURLOPT_SOCKOPTDATA, static_cast<void*>(this));
+  options.set(CURLOPT_CLOSESOCKETFUNCTION, &on_socket_closed);
+  options.set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
+  options.set(CURLOPT_PREREQFUNCTION, &on_request_ready);
+  options.set(CURLOPT_PREREQDATA, static_cast<void*>(&watched));
+  return options.result();
 }
 
 void SocketActivity::forget(const void* key) { watched_.erase(key); }
@@ -86,8 +86,12 @@ bool SocketActivity::bytes_waiting(const void* key) const {
 
 // CURLOPT_SOCKOPTFUNCTION: a new socket, before it connects.
 int SocketActivity::on_socket_opened(void* self, curl_socket_t socket, curlsocktype) {
-  static_cast<SocketActivity*>(self)->open_.push_back(socket);
-  return CURL_SOCKOPT_OK;
+  try {
+    static_cast<SocketActivity*>(self)->open_.push_back(socket);
+    return CURL_SOCKOPT_OK;
+  } catch (const std::bad_alloc&) {  // never let an exception unwind through libcurl
+    return CURL_SOCKOPT_ERROR;        // curl closes the socket and fails the connect
+  }
 }
 
 // CURLOPT_CLOSESOCKETFUNCTION: curl is done with a socket (connections outlive their transfers,

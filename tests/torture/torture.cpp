@@ -82,6 +82,11 @@ std::vector<Scenario> scenarios() {
                     return http.http_request(url("/bytes/2000"), "GET", {}, Buffer::make_grow(16));
                   },
                   [](const AsyncLoad& e, const fs::path&) { CHECK(e.result_bytes() == 2000); }});
+  // A stall timeout makes the backend watch the connection's socket (socket_activity.cpp);
+  // a gzip body goes through the content decoder (content_decoding.cpp).
+  list.push_back({"gzip body with a stall timeout",
+                  [](Http& http, const fs::path&) { return http.http_get(url("/gzip"), {.stall_timeout = 10s}); },
+                  [](const AsyncLoad& e, const fs::path&) { CHECK(e.result() == expected_gzip_text()); }});
   list.push_back({"cancel",
                   [](Http& http, const fs::path&) { return http.http_get(url("/drip?bytes=1000&chunks=10&interval_ms=30")); },
                   [](const AsyncLoad&, const fs::path&) { FAIL("a cancelled request completed"); }, true});
@@ -203,6 +208,7 @@ TEST_CASE("torture: POST with a body") { torture(scenarios()[1]); }
 TEST_CASE("torture: redirect") { torture(scenarios()[2]); }
 TEST_CASE("torture: http_get_file over a good file") { torture(scenarios()[3]); }
 TEST_CASE("torture: buffer mode") { torture(scenarios()[4]); }
-TEST_CASE("torture: cancel") { torture(scenarios()[5]); }
+TEST_CASE("torture: gzip body with a stall timeout") { torture(scenarios()[5]); }
+TEST_CASE("torture: cancel") { torture(scenarios()[6]); }
 
 }  // TEST_SUITE
