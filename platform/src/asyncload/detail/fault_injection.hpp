@@ -63,8 +63,13 @@ const char* name(Call call) noexcept;  // "easy_setopt", for reports
 #else
 
 constexpr bool fail_point(Call) noexcept { return false; }
-struct IoPath {
-  struct Suspend {};
+struct IoPath {  // user-provided members: a scope object, not an unused variable
+  IoPath() noexcept {}
+  ~IoPath() {}
+  struct Suspend {
+    Suspend() noexcept {}
+    ~Suspend() {}
+  };
 };
 
 #endif
