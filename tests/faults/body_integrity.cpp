@@ -3,6 +3,7 @@
 // a response framed two ways is refused, trailer fields are not headers, and a protocol switch
 // nobody asked for is a failure. Each case serves its bytes from a RawServer and checks the
 // event the game gets, what is on disk, and that the same Http goes on working.
+#include "faults/checks.hpp"
 #include "faults/probes.hpp"
 #include "faults/raw_server.hpp"
 #include "support/encoders.hpp"
@@ -20,26 +21,6 @@ using namespace asyncload::faults;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
-
-void check_still_usable(Http& http) {
-  auto id = http.http_get(url("/bytes/1000"));
-  REQUIRE(id >= 0);
-  Frames frames = run_until_final(http, {id});
-  const auto e = frames.final_event(id);
-  INFO("afterwards: " << brief(e));
-  CHECK(e.status() == Status::complete);
-  CHECK(e.result() == expected_bytes(0, 1000));
-  CHECK(http.in_flight() == 0);
-}
-
-AsyncLoad only_final(Http& http, RequestId id) {
-  REQUIRE_MESSAGE(id >= 0, http.last_error());
-  Frames frames = run_until_final(http, {id}, {.timeout = 60s});
-  frames.check_lifecycle(id);
-  return frames.final_event(id);
-}
 
 // Text that compresses well but not to nothing: about 240 KB.
 std::string sample_text() {

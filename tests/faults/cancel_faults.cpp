@@ -2,6 +2,7 @@
 // flight, and handlers that throw. Each asserts exactly one final event (-3 for a cancel), that
 // the transfer really stopped (the server sees its connection close), that a file target is
 // untouched, and that the same Http goes on working.
+#include "faults/checks.hpp"
 #include "faults/probes.hpp"
 #include "faults/raw_server.hpp"
 #include "support/game_loop.hpp"
@@ -25,19 +26,6 @@ using namespace asyncload::faults;
 namespace fs = std::filesystem;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-void check_still_usable(Http& http) {
-  auto id = http.http_get(url("/bytes/1000"));
-  REQUIRE(id >= 0);
-  Frames frames = run_until_final(http, {id});
-  const auto e = frames.final_event(id);
-  INFO("afterwards: " << brief(e));
-  CHECK(e.status() == Status::complete);
-  CHECK(e.result() == expected_bytes(0, 1000));
-  CHECK(http.in_flight() == 0);
-}
 
 // Checks that `frames` holds exactly one event for id, a -3.
 void check_cancelled(const Frames& frames, RequestId id) {

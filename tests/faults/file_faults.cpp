@@ -4,6 +4,7 @@
 // As root the test mounts its own small tmpfs (a full disk) and remounts it read-only (root
 // ignores permission bits, so chmod cannot make a directory unwritable for it). Not as root,
 // the full-disk case is skipped with a printed reason and the unwritable directory is a chmod.
+#include "faults/checks.hpp"
 #include "faults/probes.hpp"
 #include "support/game_loop.hpp"
 
@@ -29,15 +30,6 @@ using namespace asyncload::faults;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
-
-AsyncLoad only_final(Http& http, RequestId id) {
-  REQUIRE_MESSAGE(id >= 0, http.last_error());
-  Frames frames = run_until_final(http, {id}, {.timeout = 60s});
-  frames.check_lifecycle(id);
-  return frames.final_event(id);
-}
 
 // ---- a game that restarts under the same process id -----------------------------------------
 // In a container the game is pid 1 on every run, so a temporary file a crashed run left behind

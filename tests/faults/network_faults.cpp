@@ -1,6 +1,7 @@
 // Fault injection: servers and networks that misbehave. Each case asserts the exact outcome the
 // game sees (status, http_status, error, what is on disk) and that the same Http still works
 // afterwards. Misbehaviour Beast will not produce comes from a RawServer written for the test.
+#include "faults/checks.hpp"
 #include "faults/probes.hpp"
 #include "faults/raw_server.hpp"
 #include "faults/tls.hpp"
@@ -20,35 +21,6 @@ using namespace asyncload::faults;
 namespace fs = std::filesystem;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-long long ms_since(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
-
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
-
-// The same Http still completes an ordinary request.
-void check_still_usable(Http& http) {
-  auto id = http.http_get(url("/bytes/1000"));
-  REQUIRE(id >= 0);
-  Frames frames = run_until_final(http, {id});
-  const auto e = frames.final_event(id);
-  INFO("afterwards: " << brief(e));
-  CHECK(e.status() == Status::complete);
-  CHECK(e.http_status() == 200);
-  CHECK(e.result() == expected_bytes(0, 1000));
-  CHECK(http.in_flight() == 0);
-}
-
-// Runs one request to its final event and checks the lifecycle; returns that event.
-AsyncLoad only_final(Http& http, RequestId id, std::chrono::milliseconds timeout = 20s) {
-  REQUIRE_MESSAGE(id >= 0, http.last_error());
-  Frames frames = run_until_final(http, {id}, {.timeout = timeout});
-  frames.check_lifecycle(id);
-  return frames.final_event(id);
-}
 
 std::string response_head(std::string_view status_and_headers) {
   return "HTTP/1.1 " + std::string(status_and_headers) + "\r\nConnection: close\r\n\r\n";

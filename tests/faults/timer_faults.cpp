@@ -1,6 +1,7 @@
 // Timeouts mean what the README says: a stall is "no byte for stall_timeout", header bytes
 // included, and the stall and total clocks start when a transfer is really sent, not while it
 // waits for a free connection (Options::max_connections).
+#include "faults/checks.hpp"
 #include "faults/probes.hpp"
 #include "faults/raw_server.hpp"
 #include "faults/tls.hpp"
@@ -20,19 +21,8 @@ using namespace asyncload::faults;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 long long ms_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
-}
-
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
-
-AsyncLoad only_final(Http& http, RequestId id) {
-  REQUIRE_MESSAGE(id >= 0, http.last_error());
-  Frames frames = run_until_final(http, {id}, {.timeout = 30s});
-  frames.check_lifecycle(id);
-  return frames.final_event(id);
 }
 
 // Writes `bytes` one at a time, `gap` apart (the slow server is the scenario, not a wait for
