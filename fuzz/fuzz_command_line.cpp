@@ -1,6 +1,8 @@
 // Fuzzes parse_command_line, the asyncload tool's argument parser: the input is argv (without
 // argv[0]) as NUL-separated arguments. Properties: no exception escapes, a usage error is one
 // printable line (printable() leaves it as it is), and a parsed command is consistent with its verb.
+#include "property.hpp"
+
 #include "asyncload/command_line.hpp"
 #include "asyncload/printable.hpp"
 
@@ -16,13 +18,6 @@
 using namespace asyncload::cli;
 
 namespace {
-
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "property violated: %s\n", what);
-    std::abort();
-  }
-}
 
 }  // namespace
 

@@ -4,6 +4,8 @@
 // every backend's headers go through). Properties: names and values come out trimmed, names
 // non-empty and without a line break, the object's keys lower-case and at most one per name,
 // and every value of a repeated name is in its joined value.
+#include "property.hpp"
+
 #include "core/src/async_load.hpp"
 
 #include <asyncload/detail/raw_headers.hpp>
@@ -21,13 +23,6 @@ using namespace asyncload;
 using namespace asyncload::detail;
 
 namespace {
-
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "property violated: %s\n", what);
-    std::abort();
-  }
-}
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 

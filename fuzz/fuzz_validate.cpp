@@ -2,6 +2,8 @@
 // rest is its input. Beyond "no crash, no sanitizer report", each check's verdict must agree with
 // what it promises, and every refusal must be a reason fit for last_error(): non-empty, one
 // printable line, bounded.
+#include "property.hpp"
+
 #include "core/src/validate.hpp"
 
 #include <asyncload/detail/text.hpp>
@@ -19,13 +21,6 @@ using namespace asyncload;
 using namespace asyncload::detail;
 
 namespace {
-
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "property violated: %s\n", what);
-    std::abort();
-  }
-}
 
 void check_reason(const std::string& why) {
   require(!why.empty(), "a refusal has a reason");
