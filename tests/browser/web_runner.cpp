@@ -37,6 +37,7 @@
 // reported; 126 Chromium could not be started (or another internal error); 130 interrupted
 // (SIGINT/SIGTERM/SIGHUP).
 // Nothing here can hang: every wait is bounded.
+#include "support/base64.hpp"
 #include "testserver/test_server.hpp"
 
 #include <boost/asio.hpp>
@@ -152,33 +153,6 @@ std::optional<Args> parse_args(int argc, char** argv) {
     return std::nullopt;
   }
   return a;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=') break;
-    const int v = value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
 }
 
 // ---- signals -------------------------------------------------------------------------------
@@ -549,7 +523,7 @@ asio::awaitable<std::string> capture_png(unsigned short port, std::string page_p
   co_await cdp.close();
   const auto* data = shot.if_contains("data");
   if (!data || !data->is_string()) throw std::runtime_error("Page.captureScreenshot: no data");
-  auto png = base64_decode(data->as_string());
+  auto png = asyncload::test::base64_decode(data->as_string());
   if (!png || !is_png(*png))
     throw std::runtime_error("Page.captureScreenshot: data is not a base64 PNG");
   co_return *png;

@@ -1,6 +1,7 @@
 // cli_tests.cpp — end-to-end tests of the `asyncload` command-line tool: the built executable
 // ($ASYNCLOAD_CLI) against the in-process loopback TestServer, its NDJSON parsed line by line.
 #include "child_process.hpp"
+#include "support/base64.hpp"
 #include "support/game_loop.hpp"
 #include "testserver/test_server.hpp"
 
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -61,37 +63,11 @@ std::int64_t num(const json::object& obj, std::string_view key) {
   return v->to_number<std::int64_t>();
 }
 
-std::string base64_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  REQUIRE_MESSAGE(text.size() % 4 == 0,
-                  "base64 length " << text.size() << " is not a multiple of 4");
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = text[i + k];
-      if (c == '=' && i + 4 == text.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-      } else {
-        REQUIRE_MESSAGE((pad == 0 && value(c) >= 0), "bad base64 character '" << c << "'");
-        v[k] = value(c);
-      }
-    }
-    const unsigned bits = static_cast<unsigned>(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
-    out += static_cast<char>(bits >> 16 & 0xFF);
-    if (pad < 2) out += static_cast<char>(bits >> 8 & 0xFF);
-    if (pad < 1) out += static_cast<char>(bits & 0xFF);
-  }
-  return out;
+// The decoded bytes; fails the test when `text` is not base64.
+std::string base64_decoded(std::string_view text) {
+  std::optional<std::string> bytes = base64_decode(text);
+  REQUIRE_MESSAGE(bytes.has_value(), "not base64: " << text.substr(0, 80));
+  return *bytes;
 }
 
 // The one final line of a single-request run, checked against the common expectations.
@@ -128,7 +104,7 @@ TEST_CASE("cli: get of a binary body prints result_base64 with exactly the async
   CHECK(num(e, "http_status") == 200);
   CHECK(num(e, "id") >= 0);
   CHECK(str(e, "url") == u);
-  CHECK(base64_decode(str(e, "result_base64")) == expected_bytes(0, 10));
+  CHECK(base64_decoded(str(e, "result_base64")) == expected_bytes(0, 10));
   CHECK(num(e, "contentLength") == 10);
   CHECK(num(e, "sizeDownloaded") == 10);
   REQUIRE(e.at("response_headers").is_object());
@@ -294,7 +270,7 @@ TEST_CASE("cli: request sends method, headers and a body") {
         run_cli({"request", "POST", url("/echo/raw"), "--data-file", (dir / "body.bin").string()});
     INFO(raw.describe());
     CHECK(raw.exit_code == 0);
-    CHECK(base64_decode(str(only_final(raw), "result_base64")) == body);
+    CHECK(base64_decoded(str(only_final(raw), "result_base64")) == body);
   }
   SUBCASE("a missing --data-file is a usage error: exit 2") {
     const CliResult missing =
@@ -343,7 +319,7 @@ TEST_CASE("cli: progress lines for a slow drip, none with --no-progress") {
     }
     REQUIRE(!r.lines.empty());
     CHECK(num(r.lines.back(), "status") == 0);  // the final line comes last
-    CHECK(base64_decode(str(only_final(r), "result_base64")) == expected_bytes(0, 20000));
+    CHECK(base64_decoded(str(only_final(r), "result_base64")) == expected_bytes(0, 20000));
   }
   SUBCASE("--no-progress") {
     const CliResult r = run_cli({"get", "--no-progress", u});
