@@ -40,6 +40,17 @@ Queueing queueing(Options options = {}) {
 // headers at a time, which would queue identical requests out of sight a second way.
 std::string distinct(const std::string& path, int n) { return path + std::to_string(n); }
 
+// Each of `ids` had one final event: complete, with `body`.
+void check_all_complete(const Frames& frames, const std::vector<RequestId>& ids, const std::string& body) {
+  for (auto id : ids) {
+    frames.check_lifecycle(id);
+    const auto e = frames.final_event(id);
+    INFO(describe(e));
+    CHECK(e.status() == Status::complete);
+    CHECK(e.result() == body);
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("conformance.queueing") {
@@ -56,14 +67,7 @@ TEST_CASE("6. stall timeout: 12 steady downloads to one origin all complete (the
     ids.push_back(http.http_get(url(distinct("/drip?bytes=1200&chunks=12&interval_ms=200&n=", i))));
   for (auto id : ids) REQUIRE(id >= 0);
   Frames frames = run_until_final(http, ids, {.timeout = 30s});
-  for (auto id : ids) {
-    frames.check_lifecycle(id);
-    const auto e = frames.final_event(id);
-    INFO(describe(e));
-    CHECK(e.status() == Status::complete);
-    CHECK(e.http_status() == 200);
-    CHECK(e.result() == expected_bytes(0, 1200));
-  }
+  check_all_complete(frames, ids, expected_bytes(0, 1200));
 }
 
 TEST_CASE("6. total timeout: 12 downloads to one origin all complete (the total clock starts when each is sent)") {
@@ -74,13 +78,7 @@ TEST_CASE("6. total timeout: 12 downloads to one origin all complete (the total 
   std::vector<RequestId> ids;
   for (int i = 0; i < steady_downloads; ++i) ids.push_back(http.http_get(url(distinct("/delay/1000?n=", i))));
   Frames frames = run_until_final(http, ids, {.timeout = 30s});
-  for (auto id : ids) {
-    frames.check_lifecycle(id);
-    const auto e = frames.final_event(id);
-    INFO(describe(e));
-    CHECK(e.status() == Status::complete);
-    CHECK(e.result() == "delayed");
-  }
+  check_all_complete(frames, ids, "delayed");
 }
 
 TEST_CASE("6. stall and total clocks of requests waiting behind max_connections start when each is sent") {
@@ -94,13 +92,7 @@ TEST_CASE("6. stall and total clocks of requests waiting behind max_connections 
   for (int i = 0; i < 4; ++i)
     ids.push_back(http.http_get(url(distinct("/drip?bytes=600&chunks=6&interval_ms=200&n=", i))));
   Frames frames = run_until_final(http, ids, {.timeout = 30s});
-  for (auto id : ids) {
-    frames.check_lifecycle(id);
-    const auto e = frames.final_event(id);
-    INFO(describe(e));
-    CHECK(e.status() == Status::complete);
-    CHECK(e.result() == expected_bytes(0, 600));
-  }
+  check_all_complete(frames, ids, expected_bytes(0, 600));
 }
 
 TEST_CASE("a request waiting for a connection can be cancelled: it leaves the queue and never starts") {
