@@ -35,7 +35,7 @@ public:
     return step(encoded, out);
   }
   std::string failure() const final { return failure_; }
-  std::string finish() const final {
+  std::string truncation() const final {
     return at_end_ || !received_ ? std::string() : "truncated " + name_ + " stream";
   }
 
@@ -180,7 +180,7 @@ public:
 
   bool decode(std::string_view encoded, const Output& out) override { return feed(0, encoded, out); }
   std::string failure() const override { return first_of(&ContentDecoder::failure); }
-  std::string finish() const override { return first_of(&ContentDecoder::finish); }
+  std::string truncation() const override { return first_of(&ContentDecoder::truncation); }
 
 private:
   bool feed(std::size_t stage, std::string_view bytes, const Output& out) {

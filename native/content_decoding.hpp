@@ -30,7 +30,7 @@ public:
   virtual std::string failure() const = 0;
   // At the end of the body: "" when every stream ended (or no byte came: an empty body), else
   // why the body is incomplete ("truncated gzip stream").
-  virtual std::string finish() const = 0;
+  virtual std::string truncation() const = 0;
 };
 
 // A decoder for a Content-Encoding value ("gzip", "br", "gzip, zstd": codings in the order they

@@ -103,7 +103,7 @@ public:
     if (io_thread_.joinable()) throw std::logic_error("CurlBackend::bind called twice");
     events_ = &events;
     settings_ = settings;
-    max_running_ = std::max<std::size_t>(1, settings.max_connections);  // 0 would run nothing
+    max_running_ = settings.max_connections;  // >= 1, resolved by the core
     // Every handle is running or idle: with room for all of them, moving a transfer or a
     // handle between the two never allocates, so the I/O thread's clean-up cannot fail.
     running_.reserve(max_running_);

@@ -166,13 +166,13 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
 
   // max_redirects 0 means "follow none": the 3xx itself is the final response (status 0).
   set(CURLOPT_FOLLOWLOCATION, transfer_.max_redirects > 0 ? 1L : 0L);
-  set(CURLOPT_MAXREDIRS, static_cast<long>(std::max(0, transfer_.max_redirects)));
+  set(CURLOPT_MAXREDIRS, static_cast<long>(transfer_.max_redirects));
   const std::int64_t connect_ms = transfer_.connect_timeout.count();
   set(CURLOPT_CONNECTTIMEOUT_MS,
       connect_ms > 0 ? static_cast<long>(std::min<std::int64_t>(connect_ms, connect_timeout_off_ms))
                      : connect_timeout_off_ms);
-  set(CURLOPT_TIMEOUT_MS,  // 0 is curl's "no limit" too
-      static_cast<long>(std::clamp<std::int64_t>(transfer_.total_timeout.count(), 0, LONG_MAX)));
+  set(CURLOPT_TIMEOUT_MS,  // 0 is curl's "no limit" too; long is 32 bits on Windows
+      static_cast<long>(std::min<std::int64_t>(transfer_.total_timeout.count(), LONG_MAX)));
 
   set(CURLOPT_WRITEFUNCTION, &on_body);
   set(CURLOPT_WRITEDATA, static_cast<void*>(this));
@@ -387,7 +387,7 @@ Outcome CurlTransfer::outcome_of(CURLcode result) {
       }
       // A compressed body is complete only if its stream ended, whatever Content-Length said.
       if (decoder_)
-        if (std::string truncated = decoder_->finish(); !truncated.empty())
+        if (std::string truncated = decoder_->truncation(); !truncated.empty())
           return outcome(Status::network_error, std::move(truncated));
       return outcome(Status::complete, {});
     case CURLE_WRITE_ERROR:

@@ -133,7 +133,7 @@ public:
 
   void bind(Events& events, const BackendSettings& settings) override {
     events_ = &events;
-    max_running_ = std::max<std::size_t>(settings.max_connections, 1);
+    max_running_ = settings.max_connections;  // >= 1, resolved by the core
   }
 
   Capabilities capabilities() const override {
@@ -190,7 +190,7 @@ public:
         return;
       }
     }
-    if (auto found = running_.find(id); found != running_.end()) retire(*found->second, nullptr);
+    if (auto found = running_.find(id); found != running_.end()) remove_silently(*found->second);
   }
 
 private:
@@ -208,7 +208,7 @@ private:
   }
 
   // Starts waiting transfers, oldest call first, while max_connections allows and their origin
-  // has a free connection. launch() may retire a job and re-enter here: no reference into
+  // has a free connection. launch() may remove a job and re-enter here: no reference into
   // origins_ is held across it.
   void launch_waiting() {
     while (running_.size() < max_running_) {
@@ -236,7 +236,7 @@ private:
     attr.onsuccess = &FetchBackend::on_done;
     attr.onerror = &FetchBackend::on_done;
     attr.onprogress = &FetchBackend::on_progress;
-    attr.timeoutMSecs = static_cast<unsigned long>(std::max<std::int64_t>(t.total_timeout.count(), 0));
+    attr.timeoutMSecs = static_cast<unsigned long>(t.total_timeout.count());  // 0 = none, as for XHR
     attr.withCredentials = t.with_credentials;
     for (const auto& [name, value] : t.headers) {
       job.header_pointers.push_back(name.c_str());
@@ -252,7 +252,7 @@ private:
     running_.emplace(t.id, std::move(owned));
     job.fetch = emscripten_fetch(&attr, t.url.c_str());
     if (!job.fetch) {
-      finish_with(job, Status::network_error, "emscripten_fetch refused the request");
+      remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
       return;
     }
     if (t.stall_timeout.count() > 0)
@@ -272,7 +272,7 @@ private:
   static void on_done(emscripten_fetch_t* fetch) {
     Job& job = job_of(fetch);
     if (job.closing) return;  // the re-entrant onerror of our own close()
-    job.backend->complete(job, fetch);
+    job.backend->remove_and_report(job, outcome_of(job, fetch));
   }
 
   static void on_stall_timer(void* user) {
@@ -281,14 +281,16 @@ private:
     const double stall_ms = static_cast<double>(job.transfer.stall_timeout.count());
     const double idle_ms = emscripten_get_now() - job.last_activity_ms;
     if (idle_ms + 1 >= stall_ms) {
-      job.backend->finish_with(job, Status::timeout,
-                               "stalled: no data for " + std::to_string(job.transfer.stall_timeout.count()) + " ms");
+      job.backend->remove_and_report(
+          job, failed_outcome(job, Status::timeout,
+                              "stalled: no data for " + std::to_string(job.transfer.stall_timeout.count()) + " ms"));
     } else {
       job.stall_timer = emscripten_set_timeout(&FetchBackend::on_stall_timer, stall_ms - idle_ms, &job);
     }
   }
 
-  void complete(Job& job, emscripten_fetch_t* fetch) {
+  // What the fetch's end means for the game; a body goes to the sink first.
+  static Outcome outcome_of(Job& job, emscripten_fetch_t* fetch) {
     Outcome outcome;
     outcome.id = job.transfer.id;
     outcome.http_status = fetch->status;
@@ -303,8 +305,7 @@ private:
         outcome.error = "network error: the browser refused or could not reach " + job.transfer.url +
                         " (unreachable, CORS, or mixed content; the browser does not say which)";
       }
-      retire(job, &outcome);
-      return;
+      return outcome;
     }
     // The header block's length counts its NUL in 3.1.6: allocate one more.
     const size_t header_bytes = emscripten_fetch_get_response_headers_length(fetch);
@@ -337,24 +338,34 @@ private:
         }
       }
     }
-    retire(job, &outcome);
+    return outcome;
   }
 
-  void finish_with(Job& job, Status code, std::string error) {
+  static Outcome failed_outcome(const Job& job, Status code, std::string error) {
     Outcome outcome;
     outcome.id = job.transfer.id;
     outcome.status = code;
     outcome.error = std::move(error);
     outcome.content_length = job.content_length;
     outcome.size_downloaded = job.received;
-    retire(job, &outcome);
+    return outcome;
   }
 
-  // Ends a running job: reports `outcome` unless null (cancelled), frees everything, and starts
-  // the waiting transfers its connection lets through.
-  void retire(Job& job, Outcome* outcome) {
+  // A running job ends: its fetch is closed, `outcome` reported, and it is removed.
+  void remove_and_report(Job& job, Outcome outcome) {
     close(job);
-    if (outcome) events_->report_final(std::move(*outcome));
+    events_->report_final(std::move(outcome));
+    remove(job);
+  }
+
+  // A cancelled running job ends without a report (the core reports -3).
+  void remove_silently(Job& job) {
+    close(job);
+    remove(job);
+  }
+
+  // Frees a closed job and starts the waiting transfers its connection lets through.
+  void remove(Job& job) {
     const auto origin = origins_.find(job.origin);
     running_.erase(job.transfer.id);  // `job` is gone from here on
     --origin->second.running;

@@ -26,7 +26,7 @@ std::string sample_text() {
 struct Decoded {
   bool ok = true;       // every decode() call returned true
   std::string body;
-  std::string finish;   // finish() at the end
+  std::string truncation;  // truncation() at the end
   std::string failure;  // failure() at the end
 };
 
@@ -42,7 +42,7 @@ Decoded decode(std::string_view coding, std::string_view encoded, std::size_t st
       return true;
     });
   }
-  result.finish = decoder->finish();
+  result.truncation = decoder->truncation();
   result.failure = decoder->failure();
   return result;
 }
@@ -70,10 +70,10 @@ TEST_CASE("every coding decodes whole, one byte at a time, and says when it was 
       const auto whole = decode(coding.name, encoded, step);
       CHECK(whole.ok);
       CHECK(whole.body == text);
-      CHECK(whole.finish == "");
+      CHECK(whole.truncation == "");
       const auto cut = decode(coding.name, encoded.substr(0, encoded.size() - 1), step);
       CHECK(cut.ok);
-      CHECK(cut.finish == "truncated " + coding.name + " stream");
+      CHECK(cut.truncation == "truncated " + coding.name + " stream");
     }
   }
 }
@@ -84,11 +84,11 @@ TEST_CASE("an empty body with a coding is complete, a lone first byte is a cut s
     CAPTURE(coding.name);
     const auto decoder = make_content_decoder(coding.name);
     REQUIRE(decoder);
-    CHECK(decoder->finish() == "");  // no byte came: nothing to end
+    CHECK(decoder->truncation() == "");  // no byte came: nothing to end
     const auto one = decode(coding.name, coding.encode(text, false).substr(0, 1), 1);
     CHECK(one.ok);
     CHECK(one.body == "");
-    CHECK(one.finish == "truncated " + coding.name + " stream");
+    CHECK(one.truncation == "truncated " + coding.name + " stream");
   }
 }
 
@@ -98,18 +98,18 @@ TEST_CASE("stacked codings are undone last first, each stream must end") {
   const auto whole = decode("gzip, br", gzip_then_br, 1000);
   CHECK(whole.ok);
   CHECK(whole.body == text);
-  CHECK(whole.finish == "");
+  CHECK(whole.truncation == "");
   const auto split_headers = decode("gzip,BR", gzip_then_br, 7);  // as two headers joined, any case
   CHECK(split_headers.body == text);
   const auto cut = decode("gzip, br", gzip_then_br.substr(0, gzip_then_br.size() / 2), 1000);
   CHECK(cut.ok);
-  CHECK(cut.finish.find("truncated") == 0);
+  CHECK(cut.truncation.find("truncated") == 0);
 
   // The outer stream ends but the inner one was cut before it was compressed.
   const std::string gzip = gzip_encode(text, false);
   const std::string inner_cut = zstd_encode(gzip.substr(0, gzip.size() - 3), false);
   const auto inner = decode("gzip, zstd", inner_cut, 1000);
-  CHECK(inner.finish == "truncated gzip stream");
+  CHECK(inner.truncation == "truncated gzip stream");
 }
 
 TEST_CASE("identity and no coding need no decoder, unknown or too many codings are refused") {
@@ -132,7 +132,7 @@ TEST_CASE("bytes after the end of a gzip or brotli stream are ignored, zstd fram
   const auto gzip = decode("gzip", gzip_encode(text, false) + "trailing garbage", 100);
   CHECK(gzip.ok);
   CHECK(gzip.body == text);
-  CHECK(gzip.finish == "");
+  CHECK(gzip.truncation == "");
   const auto br = decode("br", brotli_encode(text, false) + "trailing garbage", 100);
   CHECK(br.ok);
   CHECK(br.body == text);
@@ -142,9 +142,9 @@ TEST_CASE("bytes after the end of a gzip or brotli stream are ignored, zstd fram
   const auto both = decode("zstd", frames, 100);
   CHECK(both.ok);
   CHECK(both.body == text + second);
-  CHECK(both.finish == "");
+  CHECK(both.truncation == "");
   const auto cut = decode("zstd", frames.substr(0, frames.size() - 2), 100);
-  CHECK(cut.finish == "truncated zstd stream");
+  CHECK(cut.truncation == "truncated zstd stream");
 }
 
 TEST_CASE("a corrupt stream fails with a reason naming its coding, and stays failed") {
