@@ -265,6 +265,15 @@ private:
     job.last_activity_ms = emscripten_get_now();
     job.received = static_cast<std::int64_t>(fetch->dataOffset);
     job.content_length = fetch->totalBytes > 0 ? static_cast<std::int64_t>(fetch->totalBytes) : -1;
+    // The XHR holds the whole body until it ends: stop it once it is known to be too large,
+    // rather than let the browser fill memory with a body the sink would refuse at the end.
+    if (const auto limit = static_cast<std::int64_t>(job.transfer.max_body_bytes);
+        limit > 0 && std::max(job.received, job.content_length) > limit) {
+      job.backend->remove_and_report(
+          job, failed_outcome(job, Status::too_large,
+                              "response body over max_body_bytes (" + std::to_string(limit) + ")"));
+      return;
+    }
     if (job.transfer.report_progress) job.backend->events_->progress(job.transfer.id, job.received, job.content_length);
   }
 

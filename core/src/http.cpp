@@ -149,6 +149,7 @@ struct Http::State {
         .max_redirects = settings.max_redirects,
         .report_progress = settings.report_progress,
         .with_credentials = crossorigin == "use-credentials",
+        .max_body_bytes = settings.max_body_bytes,
     };
   }
 
@@ -302,10 +303,10 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
   std::filesystem::path target;
   if (auto why = detail::check_file_target(local_target, s.options.file_root, target); !why.empty())
     return s.refuse(std::move(why));
-  // max_body_bytes does not apply: a file's memory stays bounded whatever its size.
   const auto settings = s.transfer_settings(options);
-  return s.submit(url, s.make_transfer(url, "GET", {}, {}, settings),
-                  ToFile{std::make_shared<FileSink>(std::move(target))}, options);
+  Transfer transfer = s.make_transfer(url, "GET", {}, {}, settings);
+  transfer.max_body_bytes = 0;  // does not apply: a file's memory stays bounded whatever its size
+  return s.submit(url, std::move(transfer), ToFile{std::make_shared<FileSink>(std::move(target))}, options);
 }
 
 RequestId Http::http_post_string(std::string_view url, std::string_view body, const RequestOptions& options) {

@@ -100,6 +100,23 @@ TEST_CASE("Options::max_body_bytes: a larger body ends with -5, a body within it
   CHECK(ok.result() == expected_bytes(0, 1000));
 }
 
+TEST_CASE("Options::max_body_bytes ends a larger body at once, not when the server is done sending it") {
+  Options options;
+  options.max_body_bytes = 1000;
+  Http http(options);
+  // 200,000 bytes over a minute. A backend that held the body until its end (the browser's XHR)
+  // would fill memory with it and end only then; the loop below gives up after 20 s.
+  auto id = http.http_get(url("/drip?bytes=200000&chunks=60&interval_ms=1000"));
+  REQUIRE(id >= 0);
+  Frames frames = run_until_final(http, {id}, {.timeout = 20s});
+  frames.check_lifecycle(id);
+  const auto e = frames.final_event(id);
+  INFO(describe(e));
+  CHECK(e.status() == Status::too_large);
+  CHECK(e.result() == "");
+  CHECK(e.error().find("max_body_bytes") != std::string::npos);
+}
+
 TEST_CASE("Options::max_body_bytes applies to buffer bodies too") {
   Options options;
   options.max_body_bytes = 1000;

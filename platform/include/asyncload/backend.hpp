@@ -56,6 +56,10 @@ struct Transfer {
   int max_redirects = 10;                        // 0 = follow none
   bool report_progress = true;
   bool with_credentials = false;                 // web: crossorigin "use-credentials"
+  // The body's limit in memory (Options::max_body_bytes; 0 = none, and always 0 for a file).
+  // The sink refuses a larger body anyway; a backend that holds the body outside the sink until
+  // the end (web/) must end the transfer with too_large as soon as it knows the body is larger.
+  std::size_t max_body_bytes = 0;
 };
 
 // The result of one transfer, reported once through Events::report_final().
