@@ -212,6 +212,11 @@ class Bench:
         self.out_dir = self.work / "out"
         self.log = self.work / "bench.log"
         self.node = shutil.which("node")
+        # The peer's label names the Node that ran (Debian 12's nodejs is 18; other sources differ).
+        self.node_name = "Node"
+        if self.node:
+            version = subprocess.run([self.node, "--version"], capture_output=True, text=True).stdout.strip()
+            self.node_name = "Node " + version.lstrip("v").split(".")[0] if version else "Node"
         self.curl = shutil.which("curl")
         self.small_count = 200 if self.smoke else 10000
         self.big_size = 4 * MIB if self.smoke else GIB
@@ -259,7 +264,7 @@ class Bench:
         else:
             skipped.append("curl")
         if self.node:
-            tools.append(("Node 20 fetch", [self.node, ROOT / "bench/node_fetch.mjs", "--case", "small", *common], None))
+            tools.append((f"{self.node_name} fetch", [self.node, ROOT / "bench/node_fetch.mjs", "--case", "small", *common], None))
         else:
             skipped.append("Node fetch")
         print(f"bench: many small — {n} GETs of 1 KiB, 64 in flight", flush=True)
@@ -298,7 +303,7 @@ class Bench:
         ratio = paired(base, a, lambda r: r.seconds)
         others = ", ".join(f"{k} {paired(base, v, lambda r: r.seconds):.2f}×" for k, v in loops.items())
         self.summary.append(("many small", "≥ 0.9× raw libcurl req/s (unthrottled)", f"{ratio:.2f}× ({others})", ratio >= 0.9))
-        for peer, label in (("Node 20 fetch", "Node fetch"), ("curl -Z --parallel-max 64 (config file)", "the curl command")):
+        for peer, label in ((f"{self.node_name} fetch", "Node fetch"), ("curl -Z --parallel-max 64 (config file)", "the curl command")):
             if peer in runs:
                 r = paired(runs[peer], a, lambda x: x.seconds)
                 others = ", ".join(f"{k} {paired(runs[peer], v, lambda x: x.seconds):.1f}×" for k, v in loops.items())
@@ -326,7 +331,7 @@ class Bench:
         else:
             skipped.append("curl")
         if self.node:
-            tools.append(("Node 20 fetch piped to a file", [self.node, ROOT / "bench/node_fetch.mjs", "--case", "file", "--url", url, "--out", out, "--expect-bytes", size], None))
+            tools.append((f"{self.node_name} fetch piped to a file", [self.node, ROOT / "bench/node_fetch.mjs", "--case", "file", "--url", url, "--out", out, "--expect-bytes", size], None))
         else:
             skipped.append("Node fetch")
         print(f"bench: big file — {size / MIB:.0f} MiB to a file", flush=True)
@@ -356,7 +361,7 @@ class Bench:
             ("asyncload http_get", [self.exe("asyncload_bench"), "--case", "body", "--url", url, "--expect-bytes", size], None),
         ]
         if self.node:
-            tools.append(("Node 20 fetch arrayBuffer()", [self.node, ROOT / "bench/node_fetch.mjs", "--case", "body", "--url", url, "--expect-bytes", size], None))
+            tools.append((f"{self.node_name} fetch arrayBuffer()", [self.node, ROOT / "bench/node_fetch.mjs", "--case", "body", "--url", url, "--expect-bytes", size], None))
         print(f"bench: big body — {size / MIB:.0f} MiB into memory", flush=True)
         runs = alternate(tools, self.reps, self.log)
         base = runs[tools[0][0]]
