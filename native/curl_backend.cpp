@@ -126,6 +126,7 @@ public:
         .relative_urls = false,  // no page to resolve against
         .blocking_wait = true,
         .connections_per_host = 0,  // only max_connections (no CURLMOPT_MAX_HOST_CONNECTIONS)
+        .resume_downloads = true,   // the core sends Range; the sink keeps what arrived
     };
   }
 

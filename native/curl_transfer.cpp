@@ -154,8 +154,9 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
   // That transfer then reads with the size the buffer has; it is no reason to fail.
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, receive_buffer_bytes);
   // The body is decoded here (content_decoding.hpp), not by libcurl, which never checks that a
-  // compressed stream ended. Accept-Encoding names what that decoder knows.
-  set(CURLOPT_ACCEPT_ENCODING, accepted_encodings);
+  // compressed stream ended. Accept-Encoding names what that decoder knows, or only identity
+  // for a resumable download (byte ranges count the bytes of one coding).
+  set(CURLOPT_ACCEPT_ENCODING, transfer_.identity_encoding ? "identity" : accepted_encodings);
   set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
   if (!settings.user_agent.empty()) set(CURLOPT_USERAGENT, settings.user_agent.c_str());
   // TLS verification stays at curl's defaults (on). CAINFO replaces curl's default bundle
@@ -351,7 +352,7 @@ void CurlTransfer::begin_body() {
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http_status);
   curl_easy_getinfo(easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
   state_ = State::receiving_body;
-  if (transfer_.sink) transfer_.sink->begin(http_status, content_length);
+  if (transfer_.sink) transfer_.sink->begin(http_status, content_length, response_headers_);
 }
 
 // Tells the core how far the download got (bytes as sent, so before decoding) when that grew.

@@ -151,6 +151,8 @@ public:
         .relative_urls = true,
         .blocking_wait = false,
         .connections_per_host = connections_per_origin,
+        // XHR hands a body over only whole: a download that fails leaves no part to continue.
+        .resume_downloads = false,
     };
   }
 
@@ -338,7 +340,7 @@ private:
       outcome.size_downloaded = std::max(job.received, body_bytes);
     }
     if (BodySink* sink = job.transfer.sink.get()) {
-      sink->begin(fetch->status, outcome.content_length);
+      sink->begin(fetch->status, outcome.content_length, outcome.response_headers);
       if (body_bytes > 0) {
         if (Status written = sink->write(std::string_view(fetch->data, static_cast<size_t>(body_bytes)));
             written != Status::complete) {

@@ -40,6 +40,22 @@
 //                                until the client closes it or the server stops
 //   /close-mid-body?bytes=N      Content-Length N, sends the first N/2 pattern bytes, then closes
 //                                the connection
+//   /resumable-set/<name>?bytes=N&version=V&validator=etag|date|none&ranges=1|0&cut=K
+//                                (re)defines the resumable file <name> (200 "set") and empties
+//                                its request log. Defaults: V 1 (1..28), validator etag, ranges
+//                                1, cut 0. Byte i is pattern_bytes(resumable_bytes_offset(V) + i)
+//   /resumable/<name>            the file <name> (404 if never set): Content-Length, and with
+//                                validator etag a strong ETag "v<V>" and a Last-Modified (a date
+//                                that differs per V), with date the Last-Modified only. With
+//                                ranges 1: Accept-Ranges: bytes, and `Range: bytes=A-` or
+//                                `bytes=A-B` answers 206 with Content-Range (A past the end:
+//                                416 with `Content-Range: bytes */N`), unless If-Range names
+//                                another ETag or date than the file's: then 200, the whole file.
+//                                With ranges 0 every answer is 200. cut K: the next response for
+//                                <name> (one only) sends K body bytes, then closes the connection
+//   /resumable-log/<name>        200 application/json: [{"range": R, "if_range": I}, ...], the
+//                                Range and If-Range headers ("" when absent) of each request for
+//                                /resumable/<name> since its last /resumable-set, in order
 //   /cookie/set?name=value&...   200 "cookie set", one `Set-Cookie: name=value; Path=/` per pair
 //   /cookie                      200 text/plain, body = the request's Cookie header ("" if none)
 //   /large-header?bytes=N        200 "large header", header X-Large: N times 'a'
@@ -94,6 +110,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -114,9 +131,24 @@ constexpr std::size_t kPiece = 256 * 1024;              // streaming granularity
 constexpr std::uint64_t kMaxRequestBody = 256ull << 20;  // brief: at least 64 MiB
 constexpr std::uint32_t kMaxRequestHeader = 1u << 20;   // long URLs (up to 64 KiB) must pass
 
+// The files /resumable-set defines, shared by every connection.
+struct Resumable {
+  std::uint64_t bytes = 0;
+  unsigned version = 1;
+  std::string validator = "etag";  // etag | date | none
+  bool ranges = true;
+  std::uint64_t cut = 0;            // the next response stops after this many body bytes (0 = not)
+  json::array log;                  // {"range", "if_range"} per request since the last set
+};
+struct Resumables {
+  std::mutex mutex;
+  std::unordered_map<std::string, Resumable> files;
+};
+
 struct Config {
   std::string docroot;
   std::function<void(int, std::string)> on_done;
+  std::shared_ptr<Resumables> resumables = std::make_shared<Resumables>();
 };
 
 // Thrown by handlers for unusable parameters; the router answers 400 with the message.
@@ -444,6 +476,88 @@ awaitable<bool> static_file(Exchange& ex, std::string_view rest) {
   co_return res.keep_alive();
 }
 
+// A distinct date per version, for Last-Modified and a date If-Range (January 2025, day V).
+std::string modified_date(unsigned version) {
+  static constexpr const char* weekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  const char* weekday = weekdays[(3 + version - 1) % 7];  // 1 January 2025 was a Wednesday
+  char text[40];
+  std::snprintf(text, sizeof text, "%s, %02u Jan 2025 00:00:00 GMT", weekday, version);
+  return text;
+}
+
+// "bytes=A-" or "bytes=A-B" (one range): [A, B] within a file of `size` bytes, or nothing when
+// the header is anything else (then the whole file is sent, as RFC 9110 14.2 allows). A start
+// past the end comes back as is: 416.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> byte_range(std::string_view header, std::uint64_t size) {
+  if (!header.starts_with("bytes=")) return std::nullopt;
+  header.remove_prefix(6);
+  const auto dash = header.find('-');
+  if (dash == std::string_view::npos || dash == 0) return std::nullopt;
+  std::uint64_t first = 0, last = size ? size - 1 : 0;
+  const auto a = header.substr(0, dash), b = header.substr(dash + 1);
+  if (std::from_chars(a.data(), a.data() + a.size(), first).ptr != a.data() + a.size()) return std::nullopt;
+  if (!b.empty()) {
+    if (std::from_chars(b.data(), b.data() + b.size(), last).ptr != b.data() + b.size() || last < first)
+      return std::nullopt;
+    if (size) last = std::min(last, size - 1);
+  }
+  return std::pair{first, last};
+}
+
+awaitable<bool> resumable(Exchange& ex, std::string_view name) {
+  Resumable file;
+  const std::string range = std::string(sv(ex.req[http::field::range]));
+  const std::string if_range = std::string(sv(ex.req[http::field::if_range]));
+  {
+    std::lock_guard lock(ex.cfg.resumables->mutex);
+    const auto found = ex.cfg.resumables->files.find(std::string(name));
+    if (found == ex.cfg.resumables->files.end()) co_return co_await ex.send(ex.make(404, "not found"));
+    found->second.log.push_back(json::object{{"range", range}, {"if_range", if_range}});
+    file = found->second;
+    found->second.cut = 0;  // one response only
+  }
+  const std::string etag = "\"v" + std::to_string(file.version) + "\"";
+  const std::string modified = modified_date(file.version);
+  // If-Range: the range applies only to the representation the client names (RFC 9110 13.1.5).
+  bool same = true;
+  if (!if_range.empty())
+    same = if_range.starts_with("\"") ? file.validator == "etag" && if_range == etag
+                                      : file.validator != "none" && if_range == modified;
+  const auto wanted = file.ranges && same && !range.empty() ? byte_range(range, file.bytes) : std::nullopt;
+
+  auto set_headers = [&](auto& res) {
+    if (file.validator == "etag") res.set(http::field::etag, etag);
+    if (file.validator != "none") res.set(http::field::last_modified, modified);
+    if (file.ranges) res.set(http::field::accept_ranges, "bytes");
+  };
+  if (wanted && wanted->first >= file.bytes) {
+    auto res = ex.make(416, "range not satisfiable");
+    set_headers(res);
+    res.set(http::field::content_range, "bytes */" + std::to_string(file.bytes));
+    co_return co_await ex.send(std::move(res));
+  }
+  const std::uint64_t first = wanted ? wanted->first : 0;
+  const std::uint64_t count = wanted ? wanted->second - first + 1 : file.bytes;
+  http::response<http::empty_body> res{wanted ? http::status::partial_content : http::status::ok, ex.req.version()};
+  res.set(http::field::content_type, "application/octet-stream");
+  set_headers(res);
+  if (wanted)
+    res.set(http::field::content_range, "bytes " + std::to_string(first) + "-" + std::to_string(wanted->second) + "/" +
+                                            std::to_string(file.bytes));
+  res.content_length(count);
+  if (!co_await ex.begin_stream(res)) co_return res.keep_alive();
+  const std::uint64_t offset = resumable_bytes_offset(file.version);
+  if (file.cut == 0) {
+    co_await ex.write_pattern(offset + first, count);
+    co_return res.keep_alive();
+  }
+  co_await ex.write_pattern(offset + first, std::min(file.cut, count));
+  beast::error_code ignored;
+  ex.sock.shutdown(tcp::socket::shutdown_both, ignored);
+  ex.sock.close(ignored);
+  co_return false;
+}
+
 struct IndexEntry {
   const char* example;
   const char* what;
@@ -464,6 +578,7 @@ constexpr IndexEntry kIndex[] = {
     {"/gzip", "gzip-encoded text"},
     {"/hang", "never answers"},
     {"/close-mid-body?bytes=1000", "closes halfway through the body"},
+    {"/resumable-set/f?bytes=1000&cut=300", "defines a resumable file (then /resumable/f, /resumable-log/f)"},
     {"/cookie/set?name=value", "sets a cookie"},
     {"/cookie", "the Cookie header received"},
     {"/large-header?bytes=10000", "a large X-Large response header"},
@@ -618,6 +733,34 @@ awaitable<bool> route(Exchange& ex) {
     co_return false;
   }
 
+  if (auto name = after(path, "/resumable/")) co_return co_await resumable(ex, *name);
+  if (auto name = after(path, "/resumable-set/")) {
+    Resumable file;
+    file.bytes = ex.number("bytes", 0);
+    file.version = static_cast<unsigned>(ex.number("version", 1));
+    if (file.version < 1 || file.version > 28) throw BadRequest("version must be 1..28");
+    file.validator = std::string(ex.param("validator").value_or("etag"));
+    if (file.validator != "etag" && file.validator != "date" && file.validator != "none")
+      throw BadRequest("validator must be etag, date or none");
+    file.ranges = ex.number("ranges", 1) != 0;
+    file.cut = ex.number("cut", 0);
+    {
+      std::lock_guard lock(ex.cfg.resumables->mutex);
+      ex.cfg.resumables->files[std::string(*name)] = std::move(file);
+    }
+    co_return co_await ex.send(ex.make(200, "set"));
+  }
+  if (auto name = after(path, "/resumable-log/")) {
+    json::array log;
+    {
+      std::lock_guard lock(ex.cfg.resumables->mutex);
+      const auto found = ex.cfg.resumables->files.find(std::string(*name));
+      if (found == ex.cfg.resumables->files.end()) co_return co_await ex.send(ex.make(404, "not found"));
+      log = found->second.log;
+    }
+    co_return co_await ex.send(ex.make(200, json::serialize(log), "application/json"));
+  }
+
   if (path == "/cookie/set") {
     auto res = ex.make(200, "cookie set");
     for (const auto& [name, value] : ex.params)
@@ -694,6 +837,8 @@ std::string pattern_bytes(std::uint64_t offset, std::size_t n) {
     out[k] = static_cast<char>(static_cast<unsigned char>(((offset + k) * 2654435761ull) >> 13));
   return out;
 }
+
+std::uint64_t resumable_bytes_offset(unsigned version) { return std::uint64_t{version} * 1000; }
 
 std::string gzip_text() {
   std::string text;

@@ -47,6 +47,10 @@ private:
 // 0..255 occurs. pattern_bytes(offset, n) returns positions [offset, offset + n).
 std::string pattern_bytes(std::uint64_t offset, std::size_t n);
 
+// /resumable/<name> of version V serves pattern_bytes(resumable_bytes_offset(V) + i) at position
+// i: each version's bytes differ from the others'.
+std::uint64_t resumable_bytes_offset(unsigned version);
+
 // The exact decoded text /gzip serves: 2000 lines "asyncload gzip line N\n", N = 1..2000.
 std::string gzip_text();
 

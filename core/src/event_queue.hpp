@@ -24,6 +24,7 @@ struct ReadyEvent {
     progress,   // Events::progress: outcome has id, content_length and size_downloaded only
     outcome,    // Events::report_final: the backend's Outcome
     cancelled,  // queue_cancelled: http_cancel's -3
+    superseded, // set by Http: an outcome it acted on itself (a resumed download started over)
   };
   Kind kind = Kind::progress;
   Outcome outcome;

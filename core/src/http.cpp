@@ -33,6 +33,7 @@
 #include "validate.hpp"
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -54,6 +55,9 @@ struct ToMemory {  // http_get, http_post_string, http_request with a body: the 
 };
 struct ToFile {  // http_get_file: the path, once the file is committed onto it
   std::shared_ptr<FileSink> sink;
+  // A resumed download (a Range request): the request to send instead if the server does not
+  // continue the partial file (416, or a 206 elsewhere). Sent at most once.
+  std::optional<Transfer> instead;
 };
 struct ToBuffer {  // http_request with a buffer at seek 0: the response length
   std::shared_ptr<MemorySink> sink;
@@ -74,6 +78,20 @@ struct Request {
 using Handler = std::function<void(const AsyncLoad&)>;
 
 bool is_success(long http_status) { return http_status >= 200 && http_status < 300; }
+
+// The bytes a resumed download found already there (0 for every other request).
+std::int64_t resumed_from(const Request& request) {
+  const auto* to = std::get_if<ToFile>(&request.sink);
+  return to ? static_cast<std::int64_t>(to->sink->resumed_from()) : 0;
+}
+
+// What a resumable download leaves for the next call: what arrived before a network failure, a
+// timeout or a cancel, and the partial as it was after a non-2xx answer. A file error (or a
+// committed file) leaves nothing.
+bool keeps_partial(Status status) {
+  return status == Status::network_error || status == Status::timeout || status == Status::cancelled ||
+         status == Status::complete;
+}
 
 // What the backend's thread made for the final events one dispatch() delivered — bodies and
 // response headers — and the files http_get_file replaced, handed to Backend::release() in one
@@ -159,10 +177,7 @@ struct Http::State {
   }
 
   // Checks everything a call can get wrong; "" when the transfer may start.
-  std::string refusal(const Transfer& transfer, const RequestOptions& request) const {
-    // Resuming is not implemented yet (DESIGN.md "Big and resumable downloads"): a game that
-    // asks for it learns so at once instead of getting a download that silently starts over.
-    if (request.resume) return "RequestOptions::resume is not supported yet";
+  std::string refusal(const Transfer& transfer) const {
     if (auto why = detail::check_url(transfer.url, capabilities.relative_urls); !why.empty()) return why;
     if (auto why = detail::check_method(transfer.method); !why.empty()) return why;
     if (auto why = detail::check_headers(transfer.headers); !why.empty()) return why;
@@ -170,8 +185,8 @@ struct Http::State {
   }
 
   // `url` is what the game passed: async_load reports it unchanged.
-  RequestId submit(std::string_view url, Transfer transfer, Sink sink, const RequestOptions& request) {
-    if (auto why = refusal(transfer, request); !why.empty()) return refuse(std::move(why));
+  RequestId submit(std::string_view url, Transfer transfer, Sink sink) {
+    if (auto why = refusal(transfer); !why.empty()) return refuse(std::move(why));
     const RequestId id = next_id++;
     transfer.id = id;
     transfer.sink = std::visit([](const auto& to) -> std::shared_ptr<BodySink> { return to.sink; }, sink);
@@ -196,13 +211,55 @@ struct Http::State {
       if (found == requests.end() || found->second.state != RequestState::running) continue;
       Request& request = found->second;
       if (event.kind == ReadyEvent::Kind::progress) {
-        // A progress event left waiting (DispatchLimits) reports these, not what it was queued with.
-        request.latest_bytes = event.outcome.size_downloaded;
-        request.latest_length = event.outcome.content_length;
+        // A progress event left waiting (DispatchLimits) reports these, not what it was queued
+        // with. A resumed download counts the bytes that were there.
+        const std::int64_t had = resumed_from(request);
+        request.latest_bytes = event.outcome.size_downloaded + had;
+        request.latest_length = event.outcome.content_length >= 0 ? event.outcome.content_length + had : -1;
       } else if (event.kind == ReadyEvent::Kind::outcome) {
+        if (start_over(event.outcome.id, request, event.outcome)) {
+          taken[i].kind = ReadyEvent::Kind::superseded;
+          continue;
+        }
         request.state = RequestState::ended;
       }
     }
+  }
+
+  // A resumed download the server did not continue (416, or a 206 that does not start where the
+  // partial ends) starts over, once, with a request without Range under the same id: the game
+  // sees only that request's outcome.
+  bool start_over(RequestId id, Request& request, const Outcome& outcome) {
+    auto* to = std::get_if<ToFile>(&request.sink);
+    if (!to || !to->instead || (outcome.http_status != 416 && !to->sink->restart_wanted())) return false;
+    Transfer fresh = std::move(*to->instead);
+    to->instead.reset();
+    to->sink->start_over();
+    fresh.id = id;
+    fresh.sink = to->sink;
+    backend->start(std::move(fresh));
+    return true;
+  }
+
+  // A resumed download reports the whole file: the bytes that were there count, and the 206
+  // that completed it is the file's 200.
+  static void whole_file_figures(const Request& request, Outcome& outcome) {
+    const std::int64_t had = resumed_from(request);
+    if (had == 0) return;
+    outcome.size_downloaded += had;
+    if (outcome.content_length >= 0) outcome.content_length += had;
+    if (outcome.status == Status::complete && outcome.http_status == 206) outcome.http_status = 200;
+  }
+
+  // True while a resumable download to `target` runs or waits for its final event: a second
+  // one would write the same partial file. (A cancelled one has let go of it already.)
+  bool resuming(const std::filesystem::path& target) const {
+    for (const auto& [id, request] : requests) {
+      const auto* to = std::get_if<ToFile>(&request.sink);
+      if (to && request.state != RequestState::cancelled && to->sink->resumable() && to->sink->target() == target)
+        return true;
+    }
+    return false;
   }
 
   // The coalescing rule, all of it: a request gets at most one progress event per dispatch(),
@@ -228,10 +285,14 @@ struct Http::State {
     const bool is_cancel = event.kind == ReadyEvent::Kind::cancelled;
     if (request.state == RequestState::cancelled && !is_cancel) return false;  // the -3 follows
     Outcome& outcome = event.outcome;
+    if (!is_cancel) whole_file_figures(request, outcome);  // a -3 has them from the progress already
     boost::json::value result = "";
     const bool completed = !is_cancel && outcome.status == Status::complete;
     if (completed) result = commit_result(request, outcome);
-    if (auto* to = std::get_if<ToFile>(&request.sink)) to->sink->discard();  // no-op after a commit
+    if (auto* to = std::get_if<ToFile>(&request.sink)) {  // both no-ops after a commit
+      if (to->sink->resumable() && keeps_partial(outcome.status)) to->sink->keep();
+      else to->sink->discard();
+    }
     // A body that is not the map's "result" leaves with the batch as well (a result leaves in
     // take_from): a failed or cancelled request's partial one, a buffer-mode one once copied.
     if (auto* to = std::get_if<ToMemory>(&request.sink); to && !completed) spent->take_body_of(std::move(to->sink));
@@ -293,7 +354,7 @@ Http::~Http() {
 RequestId Http::http_get(std::string_view url, const RequestOptions& options) {
   State& s = *state_;
   const auto settings = s.transfer_settings(options);
-  return s.submit(url, s.make_transfer(url, "GET", {}, {}, settings), ToMemory{s.memory_sink(settings)}, options);
+  return s.submit(url, s.make_transfer(url, "GET", {}, {}, settings), ToMemory{s.memory_sink(settings)});
 }
 
 RequestId Http::http_get_file(std::string_view url, std::string_view local_target, const RequestOptions& options) {
@@ -306,7 +367,22 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
   const auto settings = s.transfer_settings(options);
   Transfer transfer = s.make_transfer(url, "GET", {}, {}, settings);
   transfer.max_body_bytes = 0;  // does not apply: a file's memory stays bounded whatever its size
-  return s.submit(url, std::move(transfer), ToFile{std::make_shared<FileSink>(std::move(target))}, options);
+  if (!options.resume || !s.capabilities.resume_downloads)
+    return s.submit(url, std::move(transfer), ToFile{std::make_shared<FileSink>(std::move(target)), {}});
+
+  // Resumable (README "Resumable downloads"): the plan says what an earlier call left.
+  if (s.resuming(target))
+    return s.refuse("a resumable download to '" + detail::quote(target.string()) + "' is already in flight");
+  detail::ResumePlan plan = detail::plan_resume(target, transfer.url);
+  transfer.identity_encoding = true;
+  std::optional<Transfer> instead;
+  if (plan.have > 0) {
+    instead = transfer;
+    transfer.headers.emplace_back("Range", "bytes=" + std::to_string(plan.have) + "-");
+    transfer.headers.emplace_back("If-Range", plan.validator);
+  }
+  auto sink = std::make_shared<FileSink>(std::move(target), std::move(plan));
+  return s.submit(url, std::move(transfer), ToFile{std::move(sink), std::move(instead)});
 }
 
 RequestId Http::http_post_string(std::string_view url, std::string_view body, const RequestOptions& options) {
@@ -314,7 +390,7 @@ RequestId Http::http_post_string(std::string_view url, std::string_view body, co
   const auto settings = s.transfer_settings(options);
   Headers headers{{"Content-Type", "application/x-www-form-urlencoded"}};
   return s.submit(url, s.make_transfer(url, "POST", std::move(headers), std::string(body), settings),
-                  ToMemory{s.memory_sink(settings)}, options);
+                  ToMemory{s.memory_sink(settings)});
 }
 
 RequestId Http::http_request(std::string_view url, std::string_view method, const Headers& headers,
@@ -322,7 +398,7 @@ RequestId Http::http_request(std::string_view url, std::string_view method, cons
   State& s = *state_;
   const auto settings = s.transfer_settings(options);
   return s.submit(url, s.make_transfer(url, method, headers, std::string(body), settings),
-                  ToMemory{s.memory_sink(settings)}, options);
+                  ToMemory{s.memory_sink(settings)});
 }
 
 RequestId Http::http_request(std::string_view url, std::string_view method, const Headers& headers,
@@ -333,12 +409,12 @@ RequestId Http::http_request(std::string_view url, std::string_view method, cons
   if (buffer->tell() > 0) {  // the buffer is the body; the response comes back as a string
     std::string body(buffer->view(0, buffer->tell()));
     return s.submit(url, s.make_transfer(url, method, headers, std::move(body), settings),
-                    ToMemory{s.memory_sink(settings)}, options);
+                    ToMemory{s.memory_sink(settings)});
   }
   // The response goes into the buffer (a fixed one keeps what fits).
   const std::size_t keep = buffer->kind() == Buffer::Kind::fixed ? buffer->size() : SIZE_MAX;
   return s.submit(url, s.make_transfer(url, method, headers, {}, settings),
-                  ToBuffer{s.memory_sink(settings, keep), buffer}, options);
+                  ToBuffer{s.memory_sink(settings, keep), buffer});
 }
 
 void Http::http_set_request_crossorigin(std::string_view type) {
@@ -365,7 +441,10 @@ bool Http::http_cancel(RequestId id) {
   Request& request = found->second;
   request.state = RequestState::cancelled;
   s.backend->cancel(id);
-  if (auto* to = std::get_if<ToFile>(&request.sink)) to->sink->discard();
+  if (auto* to = std::get_if<ToFile>(&request.sink)) {  // a resumable download keeps what came: a pause
+    if (to->sink->resumable()) to->sink->keep();
+    else to->sink->discard();
+  }
   Outcome outcome;
   outcome.id = id;
   outcome.status = Status::cancelled;
@@ -391,6 +470,7 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
         std::chrono::steady_clock::now() - started >= limits.time_budget)
       break;
     ReadyEvent event = std::move(s.taken[s.next_taken++]);
+    if (event.kind == ReadyEvent::Kind::superseded) continue;
     auto found = s.requests.find(event.outcome.id);
     if (found == s.requests.end()) continue;  // its final event is already out
     const bool handed = event.kind == ReadyEvent::Kind::progress

@@ -14,7 +14,7 @@ MemorySink::MemorySink(std::size_t limit, std::size_t keep_at_most)
       keep_at_most_(std::min(keep_at_most, boost::json::string::max_size())),
       most_held_(std::min(limit_, keep_at_most_)) {}
 
-void MemorySink::begin(long, std::int64_t content_length) {
+void MemorySink::begin(long, std::int64_t content_length, const Headers&) {
   body_ = boost::json::string();  // a redirect's body, if any, is forgotten with its memory
   held_.store(0, std::memory_order_relaxed);
   total_ = 0;
@@ -90,11 +90,21 @@ std::string random_temporary_name() {
 FileSink::FileSink(std::filesystem::path target, std::function<std::string()> temporary_names)
     : target_(std::move(target)), temporary_names_(std::move(temporary_names)) {}
 
-FileSink::~FileSink() { discard(); }
+FileSink::FileSink(std::filesystem::path target, ResumePlan plan)
+    : target_(std::move(target)), plan_(std::move(plan)) {}
 
-void FileSink::begin(long, std::int64_t) {
-  // A new response replaces anything an earlier one wrote.
+FileSink::~FileSink() {
+  if (plan_) keep();
+  else discard();
+}
+
+void FileSink::begin(long http_status, std::int64_t, const Headers& headers) {
   std::lock_guard lock(mutex_);
+  if (plan_) {
+    begin_resumable_locked(http_status, headers);
+    return;
+  }
+  // A new response replaces anything an earlier one wrote.
   if (file_.is_open()) {
     if (auto why = files::truncate(file_); !why.empty()) fail_locked("cannot write " + temporary_.string() + ": " + why);
   }
@@ -109,9 +119,14 @@ Status FileSink::write(std::string_view bytes) {
     if (failure_.empty()) failure_ = "download discarded";
     return Status::file_error;
   }
+  if (plan_ && ignore_body_) return Status::complete;  // a non-2xx body: the partial stays as it was
+  if (restart_wanted_) return Status::network_error;   // failure_ says why
   if (!file_.is_open()) {
-    failure_ = open_locked();
-    if (!failure_.empty()) return Status::file_error;
+    failure_ = plan_ ? open_partial_locked({}) : open_locked();
+    if (!failure_.empty()) {
+      close_and_remove_locked();  // a partial opened before the failure
+      return Status::file_error;
+    }
   }
   if (auto why = files::write(file_, bytes); !why.empty()) {
     fail_locked("cannot write " + temporary_.string() + ": " + why);
@@ -160,7 +175,10 @@ std::string FileSink::commit(files::File& replaced) {
   std::lock_guard lock(mutex_);
   if (discarded_) return failure_.empty() ? "download discarded" : failure_;
   if (!file_.is_open()) {  // an empty body still makes a (empty) file
-    if (auto why = open_locked(); !why.empty()) return why;
+    if (auto why = plan_ ? open_partial_locked({}) : open_locked(); !why.empty()) {
+      close_and_remove_locked();
+      return why;
+    }
   }
   if (auto why = files::close(file_); !why.empty()) {
     (void)files::remove(temporary_);
@@ -174,6 +192,7 @@ std::string FileSink::commit(files::File& replaced) {
     discarded_ = true;
     return "cannot rename onto " + target_.string() + ": " + why;
   }
+  if (plan_) (void)files::remove(plan_->record);  // a record without its partial is ignored anyway
   discarded_ = true;  // nothing of ours is left to remove
   return {};
 }
@@ -188,7 +207,89 @@ void FileSink::close_and_remove_locked() {
   if (file_.is_open()) {
     (void)files::close(file_);
     (void)files::remove(temporary_);
+    if (plan_) (void)files::remove(plan_->record);
   }
+}
+
+// ---- FileSink, resumable -------------------------------------------------------------------
+
+void FileSink::begin_resumable_locked(long http_status, const Headers& headers) {
+  if (discarded_) return;
+  if (file_.is_open()) (void)files::close(file_);  // an earlier response's (one begin per transfer)
+  ignore_body_ = false;
+  restart_wanted_ = false;
+  resumed_from_ = 0;
+  written_ = written_back_ = 0;
+  std::error_code ec;
+  replacing_ = std::filesystem::exists(target_, ec);
+  if (http_status < 200 || http_status >= 300) {
+    ignore_body_ = true;  // an error page is not the file, and a 503 now costs no bytes already there
+    return;
+  }
+  if (http_status == 206) {
+    if (plan_->have > 0 && content_range_start(headers) == plan_->have) {
+      std::uint64_t size = 0;
+      if (auto why = files::open_to_append(plan_->partial, file_, size); !why.empty()) {
+        fail_locked("cannot open " + plan_->partial.string() + ": " + why);
+        return;
+      }
+      if (size == plan_->have) {
+        temporary_ = plan_->partial;
+        recorded_ = true;
+        written_ = written_back_ = size;
+        resumed_from_ = size;
+        return;
+      }
+      (void)files::close(file_);  // the partial changed since the call
+    }
+    restart_wanted_ = true;
+    failure_ = "the server's 206 Partial Content does not continue the partial file";
+    return;
+  }
+  if (auto why = open_partial_locked(headers); !why.empty()) fail_locked(std::move(why));
+}
+
+std::string FileSink::open_partial_locked(const Headers& headers) {
+  const std::filesystem::path directory = target_.parent_path();
+  if (!directory.empty()) {
+    if (auto why = files::create_directories(directory); !why.empty())
+      return "cannot create directory " + directory.string() + ": " + why;
+  }
+  // The old record goes first: it must never stand beside bytes of another response.
+  recorded_ = false;
+  std::error_code ec;
+  if (auto why = files::remove(plan_->record); !why.empty() && std::filesystem::exists(plan_->record, ec))
+    return "cannot remove " + plan_->record.string() + ": " + why;
+  std::uint64_t size = 0;
+  if (auto why = files::open_to_append(plan_->partial, file_, size); !why.empty())
+    return "cannot create " + plan_->partial.string() + ": " + why;
+  temporary_ = plan_->partial;
+  if (size > 0) {
+    if (auto why = files::truncate(file_); !why.empty()) return "cannot write " + temporary_.string() + ": " + why;
+  }
+  // Without a validator (or if the record cannot be written) the bytes cannot be continued.
+  if (const std::string validator = validator_of(headers); !validator.empty())
+    recorded_ = write_record(*plan_, validator).empty();
+  return {};
+}
+
+void FileSink::keep() {
+  std::lock_guard lock(mutex_);
+  if (discarded_) return;
+  discarded_ = true;
+  if (!file_.is_open()) return;  // nothing of this download's on disk: what was there stays
+  (void)files::close(file_);
+  if (!recorded_) (void)files::remove(temporary_);
+}
+
+void FileSink::start_over() {
+  std::lock_guard lock(mutex_);
+  if (file_.is_open()) (void)files::close(file_);
+  plan_->have = 0;
+  ignore_body_ = false;
+  restart_wanted_ = false;
+  resumed_from_ = 0;
+  failure_.clear();
 }
 
 void FileSink::fail_locked(std::string why) {

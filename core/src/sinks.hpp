@@ -6,12 +6,15 @@
 #include <asyncload/backend.hpp>
 #include <asyncload/detail/files.hpp>
 
+#include "resume.hpp"
+
 #include <boost/json/string.hpp>
 
 #include <atomic>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 namespace asyncload::detail {
 
@@ -21,7 +24,7 @@ namespace asyncload::detail {
 class MemorySink final : public BodySink {
 public:
   MemorySink(std::size_t limit, std::size_t keep_at_most);
-  void begin(long http_status, std::int64_t content_length) override;
+  void begin(long http_status, std::int64_t content_length, const Headers& headers) override;
   Status write(std::string_view bytes) override;
   std::string failure() const override { return failure_; }
 
@@ -58,20 +61,40 @@ std::string random_temporary_name();
 // Streams the body to a hidden temporary file beside the target (so the final rename stays on
 // one file system), created under a fresh name from `temporary_names` (a name already taken is
 // skipped, never touched). The game thread commits it onto the target or discards it.
+//
+// Resumable (made with a ResumePlan): the temporary file is the plan's partial file instead. At
+// begin() a 206 whose Content-Range starts where the partial ends appends to it; any other 2xx
+// empties it and records the response's validator first (so a partial and its record always
+// belong together, even if the game is killed mid-download); a 206 elsewhere asks the core for
+// a fresh request (restart_wanted); a non-2xx response leaves partial and record as they were.
+// keep() then leaves what arrived for the next call.
 class FileSink final : public BodySink {
 public:
   explicit FileSink(std::filesystem::path target,
                     std::function<std::string()> temporary_names = random_temporary_name);
-  ~FileSink() override;  // discards what was not committed
-  void begin(long http_status, std::int64_t content_length) override;
+  FileSink(std::filesystem::path target, ResumePlan plan);
+  ~FileSink() override;  // discards what was not committed (resumable: keeps it)
+  void begin(long http_status, std::int64_t content_length, const Headers& headers) override;
   Status write(std::string_view bytes) override;
   std::string failure() const override;
 
   // Game thread. Renames the temporary file onto the target: "" on success, else why not. A
   // file it replaced may be left open in `replaced`, for the caller to close off the frame.
   std::string commit(files::File& replaced);
-  // Any thread. Closes and removes the temporary file; later writes fail harmlessly.
+  // Any thread. Closes and removes the temporary file (resumable: the partial and its record,
+  // if this download wrote them); later writes fail harmlessly.
   void discard();
+
+  // Resumable only. Any thread: closes the partial file and leaves it with its record for the
+  // next call; a partial without a validator to continue it under is removed.
+  void keep();
+  // Game thread, between two transfers: the next response starts the file over.
+  void start_over();
+  bool resumable() const { return plan_.has_value(); }
+  // The bytes that were already there when the response began (0 unless it appends to them).
+  std::uint64_t resumed_from() const { return resumed_from_.load(std::memory_order_relaxed); }
+  // The response was a 206 that does not continue the partial: the core asks again without Range.
+  bool restart_wanted() const { return restart_wanted_.load(std::memory_order_relaxed); }
 
   const std::filesystem::path& target() const { return target_; }
 
@@ -80,6 +103,9 @@ private:
   static constexpr int max_name_attempts = 16;
   void close_and_remove_locked();
   void fail_locked(std::string why);  // records why, removes the temporary file, takes no more
+  void begin_resumable_locked(long http_status, const Headers& headers);
+  std::string open_partial_locked(const Headers& headers);  // from the start, its record first
+
 
   mutable std::mutex mutex_;  // the backend writes while the game thread may cancel
   std::filesystem::path target_;
@@ -92,6 +118,11 @@ private:
   static constexpr std::uint64_t writeback_step = 8u << 20;
   bool discarded_ = false;
   std::string failure_;
+  std::optional<ResumePlan> plan_;
+  bool ignore_body_ = false;  // resumable, a non-2xx response: its body goes nowhere
+  bool recorded_ = false;     // resumable: the record on disk describes the partial's bytes
+  std::atomic<std::uint64_t> resumed_from_{0};
+  std::atomic<bool> restart_wanted_{false};
 };
 
 }  // namespace asyncload::detail

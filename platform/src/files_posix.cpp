@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace asyncload::files {
@@ -46,6 +47,17 @@ std::string create_new(const std::filesystem::path& path, File& file, bool& take
   taken = created < 0 && errno == EEXIST;
   if (created < 0) return last_error();
   file = File(created);
+  return {};
+}
+
+std::string open_to_append(const std::filesystem::path& path, File& file, std::uint64_t& size) {
+  if (injected(fault::Call::file_create, ENOSPC)) return last_error();
+  File opened(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!opened.is_open()) return last_error();
+  struct stat st {};
+  if (::fstat(fd(opened), &st) != 0) return last_error();
+  size = static_cast<std::uint64_t>(st.st_size);
+  file = std::move(opened);
   return {};
 }
 
@@ -91,6 +103,23 @@ std::string replace(const std::filesystem::path& from, const std::filesystem::pa
   if (::rename(from.c_str(), to.c_str()) != 0) return last_error();
   replaced = std::move(previous);
   return {};
+}
+
+std::string read_small(const std::filesystem::path& path, std::size_t max_bytes, std::string& bytes) {
+  File opened(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!opened.is_open()) return last_error();
+  bytes.clear();
+  char piece[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd(opened), piece, sizeof piece);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return last_error();
+    }
+    if (n == 0) return {};
+    if (bytes.size() + static_cast<std::size_t>(n) > max_bytes) return "larger than " + std::to_string(max_bytes) + " bytes";
+    bytes.append(piece, static_cast<std::size_t>(n));
+  }
 }
 
 std::string remove(const std::filesystem::path& path) {

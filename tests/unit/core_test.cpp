@@ -477,13 +477,6 @@ TEST_CASE("RequestOptions set one request's timeouts and body limit, unset field
     REQUIRE_FALSE(events.empty());
     CHECK(events.back().status() == Status::too_large);
   }
-  SUBCASE("resume is refused until it is implemented") {
-    TempDir dir;
-    const auto started = f.script->started().size();
-    CHECK(f.http->http_get_file("http://example.test/", (dir.path() / "f").string(), {.resume = true}) == -1);
-    CHECK(f.http->last_error().find("resume") != std::string::npos);
-    CHECK(f.script->started().size() == started);
-  }
 }
 
 TEST_CASE("http_get_file") {

@@ -16,14 +16,14 @@ TEST_CASE("a lying Content-Length reserves at most 16 MiB up front, without a li
   // Found by "Content-Length longer than the body": with no max_body_bytes, a 10-byte response
   // claiming a terabyte made MemorySink reserve boost::json::string's maximum (2 GiB) at once.
   detail::MemorySink sink(0, SIZE_MAX);
-  sink.begin(200, 1'000'000'000'000);
+  sink.begin(200, 1'000'000'000'000, {});
   CHECK(sink.write("0123456789") == Status::complete);
   const auto body = sink.take_body();
   CHECK(body == "0123456789");
   CHECK(body.capacity() <= 16u << 20);
 
   detail::MemorySink honest(0, SIZE_MAX);  // an honest small length is still one allocation
-  honest.begin(200, 5000);
+  honest.begin(200, 5000, {});
   CHECK(honest.take_body().capacity() >= 5000);
 }
 
@@ -35,7 +35,7 @@ TEST_CASE("FileSink: a taken temporary name is skipped and left alone, all names
   std::vector<std::string> names{".taken.part", ".taken.part", ".free.part"};
   std::size_t next = 0;
   detail::FileSink sink(dir / "save.bin", [&] { return names.at(next++); });
-  sink.begin(200, 5);
+  sink.begin(200, 5, {});
   CHECK(sink.write("hello") == Status::complete);
   files::File replaced;
   CHECK(sink.commit(replaced) == "");
@@ -45,7 +45,7 @@ TEST_CASE("FileSink: a taken temporary name is skipped and left alone, all names
   CHECK(test::list_tree(dir.path()) == std::vector<std::string>{".taken.part", "save.bin"});
 
   detail::FileSink stuck(dir / "other.bin", [] { return std::string(".taken.part"); });
-  stuck.begin(200, 5);
+  stuck.begin(200, 5, {});
   CHECK(stuck.write("hello") == Status::file_error);
   INFO(stuck.failure());
   CHECK(stuck.failure().find("names in a row were taken") != std::string::npos);

@@ -48,6 +48,10 @@ struct Capabilities {
   // order inside the backend, their timeouts not yet counting. 0 = no limit of its own (only
   // Options::max_connections).
   std::size_t connections_per_host = 0;
+  // RequestOptions::resume is honoured: an interrupted http_get_file leaves its partial file,
+  // and the next call continues it with a Range request. False (the browser, whose XHR hands
+  // over no part of a body that failed): resume has no effect, every download starts at zero.
+  bool resume_downloads = false;
 };
 
 // One Http's settings; each field says what 0 or "" means (core/src/settings.hpp applies it).
@@ -74,9 +78,10 @@ struct Options {
 struct RequestOptions {
   std::optional<std::chrono::milliseconds> connect_timeout, stall_timeout, total_timeout;
   std::optional<std::size_t> max_body_bytes;
-  // http_get_file: continue an interrupted download (DESIGN.md "Big and resumable downloads").
-  // Not implemented yet: a call with resume = true is refused (-1, last_error) rather than
-  // silently starting over.
+  // http_get_file: keep what an interrupted download received (a failure -1 or -2, a cancel, or
+  // the Http destroyed mid-download) and continue it on the next call with resume for the same
+  // URL and target (Range + If-Range). The rules are in the README ("Resumable downloads");
+  // Capabilities::resume_downloads says whether the backend can.
   bool resume = false;
 };
 

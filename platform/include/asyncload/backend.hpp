@@ -33,8 +33,10 @@ class BodySink {
 public:
   virtual ~BodySink() = default;
   // Called once the final response's headers are in, before its first body byte. The sink
-  // forgets bytes of any earlier response (a redirect's body). content_length is -1 if unknown.
-  virtual void begin(long http_status, std::int64_t content_length) = 0;
+  // forgets bytes of any earlier response (a redirect's body). content_length is -1 if unknown;
+  // `headers` are the final response's, as received (a resumed download reads Content-Range
+  // and the validators there).
+  virtual void begin(long http_status, std::int64_t content_length, const Headers& headers) = 0;
   // Appends decoded body bytes. Returns Status::complete to go on, or the failure (file_error,
   // too_large) with which the backend must end the transfer.
   virtual Status write(std::string_view bytes) = 0;
@@ -60,6 +62,10 @@ struct Transfer {
   // The sink refuses a larger body anyway; a backend that holds the body outside the sink until
   // the end (web/) must end the transfer with too_large as soon as it knows the body is larger.
   std::size_t max_body_bytes = 0;
+  // Ask for the representation's own bytes, not a content coding (natively Accept-Encoding:
+  // identity). A resumable download asks so: byte ranges and content codings do not mix. A
+  // browser sets Accept-Encoding itself (identity whenever a Range header is sent).
+  bool identity_encoding = false;
 };
 
 // The result of one transfer, reported once through Events::report_final().

@@ -39,6 +39,7 @@ public:
         .relative_urls = false,
         .blocking_wait = true,
         .connections_per_host = 0,
+        .resume_downloads = true,
     };
   }
 
@@ -70,11 +71,13 @@ public:
   std::size_t released_bytes() const { return released_bytes_; }  // their Spent::bytes
 
   // Writes body bytes as a real backend would and reports progress.
-  Status receive(RequestId id, std::string_view bytes, long http_status = 200, std::int64_t content_length = -1) {
+  // `headers` reach the sink with its begin() (the first bytes of a transfer).
+  Status receive(RequestId id, std::string_view bytes, long http_status = 200, std::int64_t content_length = -1,
+                 const Headers& headers = {}) {
     Progress& p = progress_[id];
     Transfer& t = running_.at(id);
     if (!p.begun) {
-      t.sink->begin(http_status, content_length);
+      t.sink->begin(http_status, content_length, headers);
       p.begun = true;
     }
     p.bytes += static_cast<std::int64_t>(bytes.size());
@@ -91,7 +94,7 @@ public:
     outcome.http_status = http_status;
     outcome.response_headers = std::move(headers);
     if (!body.empty()) {
-      if (Status written = receive(id, body, http_status, static_cast<std::int64_t>(body.size()));
+      if (Status written = receive(id, body, http_status, static_cast<std::int64_t>(body.size()), headers);
           written != Status::complete) {
         outcome.status = written;
         outcome.error = running_.at(id).sink->failure();

@@ -8,6 +8,7 @@
 // on device"); the caller says which file and what it was doing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -43,6 +44,9 @@ private:
 // Creates the file `path` for writing. Fails if anything already has that name, and then sets
 // `taken` (the caller may try another name).
 std::string create_new(const std::filesystem::path& path, File& file, bool& taken);
+// Opens the file `path` for writing at its end, creating it if missing; `size` is how many bytes
+// it already holds (a resumed download appends to them).
+std::string open_to_append(const std::filesystem::path& path, File& file, std::uint64_t& size);
 // Writes all of `bytes` at the file's position.
 std::string write(File& file, std::string_view bytes);
 // Empties the file; the next write goes to its start.
@@ -58,6 +62,8 @@ std::string close(File& file);
 // file, so the core closes it off the frame). Where that cannot be (Win32), `replaced` stays
 // closed.
 std::string replace(const std::filesystem::path& from, const std::filesystem::path& to, File& replaced);
+// Reads the whole file `path` into `bytes`; fails if it holds more than `max_bytes`.
+std::string read_small(const std::filesystem::path& path, std::size_t max_bytes, std::string& bytes);
 // Removes the file `path`.
 std::string remove(const std::filesystem::path& path);
 // Creates `dir` and every missing directory above it.
