@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view usage = R"(usage:
   asyncload get URL...
-  asyncload get-file URL PATH
+  asyncload get-file URL PATH [--resume]
   asyncload post URL BODY
   asyncload request METHOD URL [-H 'Name: value']... [--data TEXT | --data-file FILE]
   asyncload demo              start the built-in loopback server and show the runtime at work
@@ -41,6 +41,10 @@ common options (every command but serve):
                         (Options::max_body_bytes; default: the library's; 0 = no limit)
   --file-root DIR       confine get-file targets under DIR: a relative PATH lands under it,
                         one that escapes it is refused (Options::file_root)
+get-file options:
+  --resume              keep what an interrupted download received and continue it the next
+                        time the same URL is fetched to the same PATH with --resume
+                        (RequestOptions::resume: Range + If-Range; the server's answer decides)
 request options:
   -H, --header 'Name: value'  add a request header (split at the first ':'), repeatable
   --data TEXT                 request body
@@ -68,6 +72,7 @@ enum class Opt {
   timeout,
   max_body,
   file_root,
+  resume,
   header,
   data,
   data_file,
@@ -81,7 +86,7 @@ struct OptSpec {
   bool takes_value;
 };
 
-constexpr std::array<OptSpec, 13> option_table{{
+constexpr std::array<OptSpec, 14> option_table{{
     {"--fps", Opt::fps, true},
     {"--no-progress", Opt::no_progress, false},
     {"--connect-timeout", Opt::connect_timeout, true},
@@ -89,6 +94,7 @@ constexpr std::array<OptSpec, 13> option_table{{
     {"--timeout", Opt::timeout, true},
     {"--max-body", Opt::max_body, true},
     {"--file-root", Opt::file_root, true},
+    {"--resume", Opt::resume, false},
     {"-H", Opt::header, true},
     {"--header", Opt::header, true},
     {"--data", Opt::data, true},
@@ -257,6 +263,9 @@ ParseResult parse(std::span<const std::string> args) {
         cmd.file_root = std::string(value);
         common_seen.push_back(spec->name);
         break;
+      case Opt::resume:
+        cmd.resume = true;
+        break;
       case Opt::header: {
         auto colon = value.find(':');
         if (colon == std::string_view::npos)
@@ -299,6 +308,7 @@ ParseResult parse(std::span<const std::string> args) {
 
   if (cmd.verb != Verb::request && (!cmd.headers.empty() || seen_data))
     return UsageError{"-H, --data and --data-file apply only to request"};
+  if (cmd.verb != Verb::get_file && cmd.resume) return UsageError{"--resume applies only to get-file"};
   if (cmd.verb != Verb::serve && seen_port) return UsageError{"--port applies only to serve"};
   if (cmd.verb != Verb::serve && cmd.docroot)
     return UsageError{"--docroot applies only to serve"};

@@ -22,7 +22,7 @@ namespace asyncload::cli {
 enum class Verb {
   help,      // --help / -h / help: print usage on stdout, exit 0
   get,       // get URL...
-  get_file,  // get-file URL PATH
+  get_file,  // get-file URL PATH [--resume]
   post,      // post URL BODY
   request,   // request METHOD URL [-H 'Name: value']... [--data TEXT | --data-file FILE]
   demo,      // demo
@@ -33,6 +33,7 @@ struct Command {
   Verb verb = Verb::help;
   std::vector<std::string> urls;  // get: one or more; get-file, post, request: exactly one
   std::string path;               // get-file: the local target
+  bool resume = false;            // get-file: --resume (RequestOptions::resume)
   std::string method;             // request: as given (the library validates it)
   std::vector<std::pair<std::string, std::string>> headers;  // request: -H, in order
   std::string body;                                          // post: BODY; request: --data TEXT

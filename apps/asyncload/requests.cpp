@@ -78,7 +78,7 @@ int run_requests(const Command& command) {
         for (const auto& each : command.urls) fire(http.http_get(each), each);
         break;
       case Verb::get_file:
-        fire(http.http_get_file(url, command.path), url);
+        fire(http.http_get_file(url, command.path, RequestOptions{.resume = command.resume}), url);
         break;
       case Verb::post:
         fire(http.http_post_string(url, body), "POST " + url);

@@ -52,7 +52,8 @@
 //                                416 with `Content-Range: bytes */N`), unless If-Range names
 //                                another ETag or date than the file's: then 200, the whole file.
 //                                With ranges 0 every answer is 200. cut K: the next response for
-//                                <name> (one only) sends K body bytes, then closes the connection
+//                                <name> (one only) sends K body bytes, then closes the connection.
+//                                Cache-Control: no-store (a browser's cache stays out of it)
 //   /resumable-log/<name>        200 application/json: [{"range": R, "if_range": I}, ...], the
 //                                Range and If-Range headers ("" when absent) of each request for
 //                                /resumable/<name> since its last /resumable-set, in order
@@ -529,6 +530,8 @@ awaitable<bool> resumable(Exchange& ex, std::string_view name) {
     if (file.validator == "etag") res.set(http::field::etag, etag);
     if (file.validator != "none") res.set(http::field::last_modified, modified);
     if (file.ranges) res.set(http::field::accept_ranges, "bytes");
+    // A browser's cache would answer, or complete a cut entry with its own range requests.
+    res.set(http::field::cache_control, "no-store");
   };
   if (wanted && wanted->first >= file.bytes) {
     auto res = ex.make(416, "range not satisfiable");

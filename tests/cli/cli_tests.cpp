@@ -558,6 +558,28 @@ TEST_CASE("cli: --max-body: a larger body fails with -5, exit 1, one that fits c
   CHECK(num(only_final(fits), "sizeDownloaded") == 5000);
 }
 
+TEST_CASE("cli: get-file --resume continues an interrupted download") {
+  TempDir dir;
+  const std::string target = (dir / "pack.bin").string();
+  const CliResult set = run_cli({"get", url("/resumable-set/cli?bytes=2000000&cut=700000")});
+  REQUIRE(set.exit_code == 0);
+  const CliResult cut = run_cli({"get-file", url("/resumable/cli"), target, "--resume"});
+  INFO(cut.describe());
+  CHECK(cut.exit_code == 1);
+  CHECK(num(only_final(cut), "status") == -1);
+  const CliResult rest = run_cli({"get-file", "--resume", url("/resumable/cli"), target});
+  INFO(rest.describe());
+  CHECK(rest.exit_code == 0);
+  const json::object e = only_final(rest);
+  CHECK(num(e, "http_status") == 200);
+  CHECK(num(e, "sizeDownloaded") == 2000000);
+  CHECK(read_file(target) == expected_resumable_bytes(1, 0, 2000000));
+  const CliResult log = run_cli({"get", url("/resumable-log/cli")});
+  REQUIRE(log.exit_code == 0);
+  CHECK(str(only_final(log), "result") ==
+        R"([{"range":"","if_range":""},{"range":"bytes=700000-","if_range":"\"v1\""}])");
+}
+
 TEST_CASE("cli: --file-root confines get-file") {
   TempDir dir;
   const std::filesystem::path root = dir / "root";

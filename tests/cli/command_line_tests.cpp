@@ -176,12 +176,21 @@ TEST_CASE("parse_command_line: a usage error shows what was typed, escaped by pr
         std::string::npos);
 }
 
+TEST_CASE("parse_command_line: --resume, for get-file only") {
+  CHECK_FALSE(parse_ok({"get-file", "http://a/", "x.bin"}).resume);
+  CHECK(parse_ok({"get-file", "http://a/", "x.bin", "--resume"}).resume);
+  CHECK(parse_ok({"get-file", "--resume", "http://a/", "x.bin"}).resume);
+  CHECK(parse_error({"get", "http://a/", "--resume"}).find("--resume applies only to get-file") != std::string::npos);
+  CHECK(parse_error({"demo", "--resume"}).find("--resume") != std::string::npos);
+  CHECK(parse_error({"get-file", "http://a/", "x.bin", "--resume=yes"}).find("takes no value") != std::string::npos);
+}
+
 TEST_CASE("parse_command_line: the usage text names every command and option") {
   const std::string_view usage = usage_text();
   for (const char* word : {"get URL", "get-file URL PATH", "post URL BODY", "request METHOD URL",
                            "demo", "serve [--port N] [--docroot DIR]", "--fps", "--no-progress",
                            "--connect-timeout", "--stall-timeout", "--timeout",
-                           "--max-body BYTES", "--file-root DIR", "-H", "--data TEXT",
+                           "--max-body BYTES", "--file-root DIR", "--resume", "-H", "--data TEXT",
                            "--data-file FILE", "result_base64", "result_bytes", "result_head"})
     CHECK_MESSAGE(usage.find(word) != std::string_view::npos, word);
 }

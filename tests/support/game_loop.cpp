@@ -84,6 +84,15 @@ std::string expected_bytes(std::uint64_t offset, std::size_t n) {
 #endif
 }
 
+std::string expected_resumable_bytes(unsigned version, std::uint64_t offset, std::size_t n) {
+#if defined(__EMSCRIPTEN__)
+  const std::uint64_t first = std::uint64_t{version} * 1000;  // as testserver::resumable_bytes_offset
+#else
+  const std::uint64_t first = testserver::resumable_bytes_offset(version);
+#endif
+  return expected_bytes(first + offset, n);
+}
+
 std::string expected_gzip_text() {
 #if defined(__EMSCRIPTEN__)
   std::string text;  // the same text as testserver::gzip_text

@@ -43,6 +43,8 @@ std::string url_encode(std::string_view text);
 // --- what the server's endpoints produce -----------------------------------------------------
 // The bytes /bytes/N, /chunked/N and /drip send: the server's deterministic pattern.
 std::string expected_bytes(std::uint64_t offset, std::size_t n);
+// Bytes [offset, offset + n) of /resumable/<name> at `version` (/resumable-set).
+std::string expected_resumable_bytes(unsigned version, std::uint64_t offset, std::size_t n);
 // The decoded text /gzip serves.
 std::string expected_gzip_text();
 

@@ -1,0 +1,208 @@
+// Conformance: resumable downloads (RequestOptions::resume), against the test server's
+// /resumable files, which can cut a response short, change, shrink or ignore ranges, and log
+// the Range and If-Range headers they received. Where Capabilities::resume_downloads is false
+// (the browser) each case asserts the documented answer instead: every download starts at zero
+// and an interrupted one leaves nothing behind.
+#include "support/game_loop.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using namespace asyncload;
+using namespace asyncload::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t size = 3'000'000;
+constexpr std::size_t cut = 1'000'000;  // where the first response stops
+const RequestOptions resume{.resume = true};
+
+// A GET of the server's control endpoints, through asyncload like everything else here.
+std::string control(Http& http, const std::string& path_and_query) {
+  const RequestId id = http.http_get(url(path_and_query));
+  REQUIRE(id >= 0);
+  Frames frames = run_until_final(http, {id});
+  const AsyncLoad e = frames.final_event(id);
+  INFO(describe(e));
+  REQUIRE(e.status() == Status::complete);
+  REQUIRE(e.http_status() == 200);
+  return std::string(e.result());
+}
+
+// The Range header of each request the server got for /resumable/<name>, in order.
+std::vector<std::string> ranges_received(Http& http, const std::string& name, std::vector<std::string>* if_ranges = nullptr) {
+  const boost::json::value log = boost::json::parse(control(http, "/resumable-log/" + name));
+  std::vector<std::string> ranges;
+  for (const auto& entry : log.as_array()) {
+    ranges.emplace_back(entry.at("range").as_string());
+    if (if_ranges) if_ranges->emplace_back(entry.at("if_range").as_string());
+  }
+  return ranges;
+}
+
+// One http_get_file to completion: its final event.
+AsyncLoad download(Http& http, const std::string& name, const fs::path& target, const RequestOptions& options,
+                   Frames* frames_out = nullptr) {
+  const RequestId id = http.http_get_file(url("/resumable/" + name), target.string(), options);
+  REQUIRE(id >= 0);
+  Frames frames = run_until_final(http, {id}, {.timeout = 60s});
+  frames.check_lifecycle(id);
+  if (frames_out) *frames_out = frames;
+  return frames.final_event(id);
+}
+
+// The first download of the file, cut short by the server after `cut` bytes.
+void interrupted(Http& http, const std::string& name, const fs::path& target, const RequestOptions& options = resume) {
+  const AsyncLoad e = download(http, name, target, options);
+  INFO(describe(e));
+  CHECK(e.status() == Status::network_error);
+  CHECK(e.result() == "");
+  CHECK_FALSE(fs::exists(target));  // nothing half-written in its place
+}
+
+std::vector<std::string> only(std::initializer_list<std::string> names) { return names; }
+
+bool resumes(Http& http) {
+  if (http.capabilities().resume_downloads) return true;
+  MESSAGE("backend " << http.capabilities().backend << " has no resume_downloads: each download starts at zero");
+  return false;
+}
+
+}  // namespace
+
+TEST_SUITE("conformance.resume") {
+
+TEST_CASE("resume: an interrupted download continues where it stopped, byte-identical, asking for the rest") {
+  Http http;
+  if (!http.capabilities().file_download) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  control(http, "/resumable-set/continue?bytes=" + std::to_string(size) + "&cut=" + std::to_string(cut));
+  interrupted(http, "continue", target);
+  if (!resumes(http)) CHECK(list_tree(dir.path()).empty());
+
+  Frames frames;
+  const AsyncLoad e = download(http, "continue", target, resume, &frames);
+  INFO(describe(e));
+  CHECK(e.status() == Status::complete);
+  CHECK(e.http_status() == 200);
+  CHECK(e.result() == target.string());
+  CHECK(e.size_downloaded() == static_cast<std::int64_t>(size));
+  CHECK(e.content_length() == static_cast<std::int64_t>(size));
+  CHECK_MESSAGE(read_file(target) == expected_resumable_bytes(1, 0, size), "the file differs from the server's");
+  CHECK(list_tree(dir.path()) == only({"pack.bin"}));
+  std::vector<std::string> if_ranges;
+  const auto ranges = ranges_received(http, "continue", &if_ranges);
+  if (resumes(http)) {
+    CHECK(ranges == only({"", "bytes=" + std::to_string(cut) + "-"}));
+    CHECK(if_ranges == only({"", "\"v1\""}));
+    for (const AsyncLoad& p : frames.progress(e.id())) {  // the bar starts where the file stopped
+      CHECK(p.size_downloaded() > static_cast<std::int64_t>(cut));
+      CHECK(p.content_length() == static_cast<std::int64_t>(size));
+    }
+  } else {
+    CHECK(ranges == only({"", ""}));
+  }
+}
+
+TEST_CASE("resume: a Last-Modified date is the validator when the server sends no ETag") {
+  Http http;
+  if (!http.capabilities().file_download) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  control(http, "/resumable-set/dated?validator=date&bytes=" + std::to_string(size) + "&cut=" + std::to_string(cut));
+  interrupted(http, "dated", target);
+  const AsyncLoad e = download(http, "dated", target, resume);
+  CHECK(e.status() == Status::complete);
+  CHECK(read_file(target) == expected_resumable_bytes(1, 0, size));
+  std::vector<std::string> if_ranges;
+  const auto ranges = ranges_received(http, "dated", &if_ranges);
+  if (!resumes(http)) return;
+  CHECK(ranges == only({"", "bytes=" + std::to_string(cut) + "-"}));
+  CHECK(if_ranges == only({"", "Wed, 01 Jan 2025 00:00:00 GMT"}));
+}
+
+TEST_CASE("resume: after the file changed on the server the download starts over, byte-identical to the new file") {
+  Http http;
+  if (!http.capabilities().file_download) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  control(http, "/resumable-set/changed?bytes=" + std::to_string(size) + "&cut=" + std::to_string(cut));
+  interrupted(http, "changed", target);
+  constexpr std::size_t new_size = 2'500'000;
+  control(http, "/resumable-set/changed?version=2&bytes=" + std::to_string(new_size));
+
+  const AsyncLoad e = download(http, "changed", target, resume);
+  INFO(describe(e));
+  CHECK(e.status() == Status::complete);
+  CHECK(e.http_status() == 200);
+  CHECK(e.size_downloaded() == static_cast<std::int64_t>(new_size));
+  CHECK(e.content_length() == static_cast<std::int64_t>(new_size));
+  CHECK_MESSAGE(read_file(target) == expected_resumable_bytes(2, 0, new_size), "not the new file");
+  CHECK(list_tree(dir.path()) == only({"pack.bin"}));
+  std::vector<std::string> if_ranges;
+  const auto ranges = ranges_received(http, "changed", &if_ranges);
+  if (!resumes(http)) return;
+  CHECK(ranges == only({"bytes=" + std::to_string(cut) + "-"}));  // asked, under the old validator
+  CHECK(if_ranges == only({"\"v1\""}));
+}
+
+TEST_CASE("resume: a server without ranges answers 200 and the download starts over") {
+  Http http;
+  if (!http.capabilities().file_download) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  control(http, "/resumable-set/no-ranges?ranges=0&bytes=" + std::to_string(size) + "&cut=" + std::to_string(cut));
+  interrupted(http, "no-ranges", target);
+  const AsyncLoad e = download(http, "no-ranges", target, resume);
+  INFO(describe(e));
+  CHECK(e.status() == Status::complete);
+  CHECK(e.http_status() == 200);
+  CHECK(e.size_downloaded() == static_cast<std::int64_t>(size));
+  CHECK_MESSAGE(read_file(target) == expected_resumable_bytes(1, 0, size), "the file differs from the server's");
+  CHECK(list_tree(dir.path()) == only({"pack.bin"}));
+}
+
+TEST_CASE("resume: a 416 (the file shrank to what is there) starts over without Range, one final event") {
+  Http http;
+  if (!http.capabilities().file_download) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  control(http, "/resumable-set/shrunk?bytes=" + std::to_string(size) + "&cut=" + std::to_string(cut));
+  interrupted(http, "shrunk", target);
+  control(http, "/resumable-set/shrunk?bytes=" + std::to_string(cut));  // same version: If-Range holds
+
+  const AsyncLoad e = download(http, "shrunk", target, resume);  // exactly one final event
+  INFO(describe(e));
+  CHECK(e.status() == Status::complete);
+  CHECK(e.http_status() == 200);
+  CHECK(e.size_downloaded() == static_cast<std::int64_t>(cut));
+  CHECK(read_file(target) == expected_resumable_bytes(1, 0, cut));
+  CHECK(list_tree(dir.path()) == only({"pack.bin"}));
+  const auto ranges = ranges_received(http, "shrunk");
+  if (!resumes(http)) return;
+  CHECK(ranges == only({"bytes=" + std::to_string(cut) + "-", ""}));  // the 416, then the fresh request
+}
+
+TEST_CASE("resume: without resume an interrupted download leaves nothing and the next one asks for everything") {
+  Http http;
+  if (!http.capabilities().file_download) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  control(http, "/resumable-set/off?bytes=" + std::to_string(size) + "&cut=" + std::to_string(cut));
+  interrupted(http, "off", target, {});
+  CHECK(list_tree(dir.path()).empty());
+  const AsyncLoad e = download(http, "off", target, {});
+  CHECK(e.status() == Status::complete);
+  CHECK(read_file(target) == expected_resumable_bytes(1, 0, size));
+  CHECK(ranges_received(http, "off") == only({"", ""}));
+  CHECK(list_tree(dir.path()) == only({"pack.bin"}));
+}
+
+}  // TEST_SUITE
