@@ -52,7 +52,9 @@ std::string create_new(const std::filesystem::path& path, File& file, bool& take
 
 std::string open_to_append(const std::filesystem::path& path, File& file, std::uint64_t& size) {
   if (injected(fault::Call::file_create, ENOSPC)) return last_error();
-  File opened(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  // O_NOFOLLOW: a symbolic link planted at the name is refused, never written through.
+  // O_NONBLOCK: a FIFO there fails at once instead of waiting for a reader.
+  File opened(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644));
   if (!opened.is_open()) return last_error();
   struct stat st {};
   if (::fstat(fd(opened), &st) != 0) return last_error();

@@ -241,6 +241,26 @@ TEST_CASE("resume: a cancel, a timeout, the Http destroyed and a non-2xx answer 
   }
 }
 
+TEST_CASE("resume: a symbolic link planted at the partial's name is never written through") {
+  Fixture f;
+  f.interrupted(8);
+  fs::path partial;
+  for (const auto& name : list_tree(f.dir.path()))
+    if (name.ends_with(".partial")) partial = f.dir / name;
+  REQUIRE_FALSE(partial.empty());
+  const fs::path victim = f.dir / "victim.txt";
+  write_file(victim, "not yours");
+  fs::remove(partial);
+  fs::create_symlink(victim, partial);
+  const RequestId id = f.http->http_get_file(url, f.target.string(), resume);
+  f.script->respond(id, 200, whole, {{"ETag", "\"v1\""}});
+  auto events = f.frame();
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().status() == Status::file_error);
+  CHECK(read_file(victim) == "not yours");
+  CHECK_FALSE(fs::exists(f.target));
+}
+
 TEST_CASE("resume: a second resumable download to a target in flight is refused") {
   Fixture f;
   const RequestId first = f.http->http_get_file(url, f.target.string(), resume);

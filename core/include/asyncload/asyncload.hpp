@@ -36,6 +36,8 @@
 // (natively on its I/O thread, so a big body never costs a frame). http_get_file streams to a
 // hidden temporary file beside the target and renames it onto the target when the game gets
 // the final event of a complete 2xx response; any other outcome leaves the old file alone.
+// With RequestOptions::resume an interrupted download keeps its partial file beside the target
+// and the next such call continues it with a Range request (README, "Resumable downloads").
 //
 // Events. dispatch() delivers what became ready before the call, in that order; what a handler
 // causes (requests, cancels) waits for the next one. Progress is coalesced: at most one event

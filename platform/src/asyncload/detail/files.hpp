@@ -45,7 +45,7 @@ private:
 // `taken` (the caller may try another name).
 std::string create_new(const std::filesystem::path& path, File& file, bool& taken);
 // Opens the file `path` for writing at its end, creating it if missing; `size` is how many bytes
-// it already holds (a resumed download appends to them).
+// it already holds (a resumed download appends to them). A symbolic link there is refused.
 std::string open_to_append(const std::filesystem::path& path, File& file, std::uint64_t& size);
 // Writes all of `bytes` at the file's position.
 std::string write(File& file, std::string_view bytes);
