@@ -54,8 +54,8 @@
 //                                With ranges 0 every answer is 200. cut K: the next response for
 //                                <name> (one only) sends K body bytes, then closes the connection.
 //                                Cache-Control: no-store (a browser's cache stays out of it)
-//   /resumable-log/<name>        200 application/json: [{"range": R, "if_range": I}, ...], the
-//                                Range and If-Range headers ("" when absent) of each request for
+//   /resumable-log/<name>        200 application/json: [{"range": R, "if_range": I,
+//                                "accept_encoding": A}, ...], those headers ("" when absent) of each request for
 //                                /resumable/<name> since its last /resumable-set, in order
 //   /cookie/set?name=value&...   200 "cookie set", one `Set-Cookie: name=value; Path=/` per pair
 //   /cookie                      200 text/plain, body = the request's Cookie header ("" if none)
@@ -139,7 +139,7 @@ struct Resumable {
   std::string validator = "etag";  // etag | date | none
   bool ranges = true;
   std::uint64_t cut = 0;            // the next response stops after this many body bytes (0 = not)
-  json::array log;                  // {"range", "if_range"} per request since the last set
+  json::array log;                  // {"range", "if_range", "accept_encoding"} per request since the last set
 };
 struct Resumables {
   std::mutex mutex;
@@ -513,7 +513,8 @@ awaitable<bool> resumable(Exchange& ex, std::string_view name) {
     std::lock_guard lock(ex.cfg.resumables->mutex);
     const auto found = ex.cfg.resumables->files.find(std::string(name));
     if (found == ex.cfg.resumables->files.end()) co_return co_await ex.send(ex.make(404, "not found"));
-    found->second.log.push_back(json::object{{"range", range}, {"if_range", if_range}});
+    found->second.log.push_back(json::object{
+        {"range", range}, {"if_range", if_range}, {"accept_encoding", sv(ex.req[http::field::accept_encoding])}});
     file = found->second;
     found->second.cut = 0;  // one response only
   }

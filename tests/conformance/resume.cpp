@@ -36,12 +36,15 @@ std::string control(Http& http, const std::string& path_and_query) {
 }
 
 // The Range header of each request the server got for /resumable/<name>, in order.
-std::vector<std::string> ranges_received(Http& http, const std::string& name, std::vector<std::string>* if_ranges = nullptr) {
+// (And their If-Range and Accept-Encoding headers, when asked for.)
+std::vector<std::string> ranges_received(Http& http, const std::string& name, std::vector<std::string>* if_ranges = nullptr,
+                                         std::vector<std::string>* encodings = nullptr) {
   const boost::json::value log = boost::json::parse(control(http, "/resumable-log/" + name));
   std::vector<std::string> ranges;
   for (const auto& entry : log.as_array()) {
     ranges.emplace_back(entry.at("range").as_string());
     if (if_ranges) if_ranges->emplace_back(entry.at("if_range").as_string());
+    if (encodings) encodings->emplace_back(entry.at("accept_encoding").as_string());
   }
   return ranges;
 }
@@ -97,11 +100,12 @@ TEST_CASE("resume: an interrupted download continues where it stopped, byte-iden
   CHECK(e.content_length() == static_cast<std::int64_t>(size));
   CHECK_MESSAGE(read_file(target) == expected_resumable_bytes(1, 0, size), "the file differs from the server's");
   CHECK(list_tree(dir.path()) == only({"pack.bin"}));
-  std::vector<std::string> if_ranges;
-  const auto ranges = ranges_received(http, "continue", &if_ranges);
+  std::vector<std::string> if_ranges, encodings;
+  const auto ranges = ranges_received(http, "continue", &if_ranges, &encodings);
   if (resumes(http)) {
     CHECK(ranges == only({"", "bytes=" + std::to_string(cut) + "-"}));
     CHECK(if_ranges == only({"", "\"v1\""}));
+    CHECK(encodings == only({"identity", "identity"}));  // the bytes of the file itself, both times
     for (const AsyncLoad& p : frames.progress(e.id())) {  // the bar starts where the file stopped
       CHECK(p.size_downloaded() > static_cast<std::int64_t>(cut));
       CHECK(p.content_length() == static_cast<std::int64_t>(size));

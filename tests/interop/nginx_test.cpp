@@ -139,6 +139,8 @@ public:
   }
   const fs::path& www() const { return www_; }
   std::string error_log() const { return read_file(dir_ / "error.log"); }
+  // One line per request under /slow/: "<status> <Range>|<If-Range>|<body bytes sent>".
+  std::string slow_log() const { return read_file(dir_ / "slow.log"); }
 
 private:
   void write_config() {
@@ -167,10 +169,13 @@ private:
          << "  gzip on;\n"
          << "  gzip_types text/plain;\n"
          << "  gzip_min_length 0;\n"
+         << "  log_format ranges escape=none '$status $http_range|$http_if_range|$body_bytes_sent';\n"
          << "  server {\n"
          << "    listen 127.0.0.1:" << port_ << ";\n"
          << "    server_name localhost;\n"
          << "    root " << www_.string() << ";\n"
+         // Slow enough that a game can stop a download half-way (about 2.5 s for 50 MiB).
+         << "    location /slow/ { limit_rate 20m; access_log " << d << "/slow.log ranges; }\n"
          << "  }\n"
          << "}\n";
     std::ofstream(dir_ / "nginx.conf", std::ios::trunc) << conf.str();
@@ -280,6 +285,60 @@ TEST_CASE("nginx: a 50 MiB random binary file through http_get_file arrives byte
       CHECK(p.size_downloaded() <= static_cast<std::int64_t>(kBigSize));
     }
   }
+}
+
+TEST_CASE("nginx: a 50 MiB download stopped half-way resumes with a 206 for the rest, byte-identical") {
+  TempDir dir;
+  fs::create_directories(dir / "server/www/slow");
+  write_random_file(dir / "server/www/slow/big.bin", kBigSize, 0x5E5D0ULL);
+  Nginx nginx(dir / "server");
+  Http http;
+  REQUIRE(http.capabilities().resume_downloads);
+  const fs::path target = dir / "client/big.bin";
+  const std::string requested = nginx.url("/slow/big.bin");
+  const RequestOptions resume{.resume = true};
+
+  // The game pauses (cancels) the download once half of it arrived.
+  const RequestId first = http.http_get_file(requested, target.string(), resume);
+  REQUIRE(first >= 0);
+  Frames frames;
+  run_until(http, frames, [&](const Frames& f) {
+    const auto progress = f.progress(first);
+    return f.has_final(first) || (!progress.empty() && progress.back().size_downloaded() >= kBigSize / 2);
+  }, {.timeout = 120s});
+  REQUIRE_FALSE(frames.has_final(first));
+  CHECK(http.http_cancel(first));
+  run_until_final(http, frames, {first});
+  CHECK(frames.final_event(first).status() == Status::cancelled);
+  CHECK_FALSE(fs::exists(target));
+
+  const RequestId second = http.http_get_file(requested, target.string(), resume);
+  REQUIRE(second >= 0);
+  run_until_final(http, frames, {second}, {.timeout = 120s});
+  frames.check_lifecycle(second);
+  const AsyncLoad e = frames.final_event(second);
+  INFO(describe(e));
+  INFO("nginx error.log:\n" << nginx.error_log() << "\nslow.log:\n" << nginx.slow_log());
+  CHECK(e.status() == Status::complete);
+  CHECK(e.http_status() == 200);
+  CHECK(e.size_downloaded() == static_cast<std::int64_t>(kBigSize));
+  CHECK(e.content_length() == static_cast<std::int64_t>(kBigSize));
+  CHECK(e.header("content-range").ends_with("/" + std::to_string(kBigSize)));
+  CHECK(first_difference(dir / "server/www/slow/big.bin", target) == -1);
+  CHECK(list_tree(dir / "client") == std::vector<std::string>{"big.bin"});
+
+  // nginx's log: the first request without Range, the second asked for the rest only, under
+  // nginx's ETag, and got exactly that.
+  std::istringstream log(nginx.slow_log());
+  std::string line_first, line_second;
+  std::getline(log, line_first);
+  std::getline(log, line_second);
+  CHECK(line_first.starts_with("200 ||"));  // no Range, no If-Range
+  const auto starts = e.header("content-range").substr(6);  // "bytes A-B/N"
+  const std::uint64_t resumed_at = std::stoull(std::string(starts.substr(0, starts.find('-'))));
+  CHECK(resumed_at >= kBigSize / 2);
+  CHECK(line_second == "206 bytes=" + std::to_string(resumed_at) + "-|" + e.header("etag").data() + "|" +
+                           std::to_string(kBigSize - resumed_at));
 }
 
 TEST_CASE("nginx: gzip-compressed text through http_get equals the file, content-encoding gzip") {
