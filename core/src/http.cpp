@@ -17,7 +17,9 @@
 //
 // dispatch() is three steps, each the only owner of its rules:
 //   take              moves what the backend queued behind what is left to deliver; records a
-//                     running request's newest progress figures and the end of its transfer.
+//                     running request's newest progress figures and the end of its transfer
+//                     (or, for a resumed download the server did not continue, sends its one
+//                     fresh request instead: start_over).
 //   deliver_progress  the coalescing rule (below), and nothing else.
 //   deliver_final     commits the file or fills the buffer, builds async_load, forgets the
 //                     request; a cancelled request's only final event is its -3.
