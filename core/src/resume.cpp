@@ -103,7 +103,7 @@ std::optional<std::uint64_t> content_range_start(const Headers& headers) {
   text = trim(text.substr(6));
   std::uint64_t start = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), start);
-  if (error != std::errc() || end == text.data() || end == text.data() + text.size() || *end != '-') return std::nullopt;
+  if (error != std::errc() || end == text.data() + text.size() || *end != '-') return std::nullopt;
   return start;
 }
 

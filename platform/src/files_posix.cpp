@@ -119,7 +119,8 @@ std::string read_small(const std::filesystem::path& path, std::size_t max_bytes,
       return last_error();
     }
     if (n == 0) return {};
-    if (bytes.size() + static_cast<std::size_t>(n) > max_bytes) return "larger than " + std::to_string(max_bytes) + " bytes";
+    if (bytes.size() + static_cast<std::size_t>(n) > max_bytes)
+      return "larger than " + std::to_string(max_bytes) + " bytes";
     bytes.append(piece, static_cast<std::size_t>(n));
   }
 }

@@ -37,7 +37,8 @@ std::string control(Http& http, const std::string& path_and_query) {
 
 // The Range header of each request the server got for /resumable/<name>, in order.
 // (And their If-Range and Accept-Encoding headers, when asked for.)
-std::vector<std::string> ranges_received(Http& http, const std::string& name, std::vector<std::string>* if_ranges = nullptr,
+std::vector<std::string> ranges_received(Http& http, const std::string& name,
+                                         std::vector<std::string>* if_ranges = nullptr,
                                          std::vector<std::string>* encodings = nullptr) {
   const boost::json::value log = boost::json::parse(control(http, "/resumable-log/" + name));
   std::vector<std::string> ranges;
