@@ -3,7 +3,8 @@
 // I/O thread), then once per call N with exactly that call failing. Each run must end in exactly
 // one final event with a negative status and a reason (or status 0 when the failed call is one the
 // code recovers from: `recovers` below says which and why), leave a good file's bytes intact with
-// no temporary beside it, and leave the Http working for the next request. Leaks and crashes are
+// no temporary beside it (but a failed resumable download's partial file and record, which it
+// keeps by design), and leave the Http working for the next request. Leaks and crashes are
 // the asan preset's (LeakSanitizer's) to find. Built against asyncload_lib_torture.
 #include "support/game_loop.hpp"
 
@@ -58,6 +59,10 @@ struct Scenario {
   std::function<void(const AsyncLoad&, const fs::path& dir)> check_complete;
   // The cancel scenario: cancels the request at its first progress event.
   bool cancel = false;
+  // Runs before the faults are armed (a resumable download's interrupted first part).
+  std::function<void(const fs::path& dir)> prepare;
+  // A failed run may leave the resumable download's partial file and record for the next call.
+  bool resumable = false;
 };
 
 std::vector<Scenario> scenarios() {
@@ -90,6 +95,28 @@ std::vector<Scenario> scenarios() {
   list.push_back({"cancel",
                   [](Http& http, const fs::path&) { return http.http_get(url("/drip?bytes=1000&chunks=10&interval_ms=30")); },
                   [](const AsyncLoad&, const fs::path&) { FAIL("a cancelled request completed"); }, true});
+  // The partial file is appended to (a 206), then committed onto the good file.
+  list.push_back({"resumed http_get_file over a good file",
+                  [](Http& http, const fs::path& dir) {
+                    return http.http_get_file(url("/resumable/torture"), (dir / "save.bin").string(), {.resume = true});
+                  },
+                  [](const AsyncLoad& e, const fs::path& dir) {
+                    CHECK(e.http_status() == 200);
+                    CHECK(read_file(dir / "save.bin") == expected_resumable_bytes(1, 0, 5000));
+                  },
+                  false,
+                  [](const fs::path& dir) {
+                    write_file(dir / "save.bin", good_bytes);
+                    Http http;
+                    const RequestId set = http.http_get(url("/resumable-set/torture?bytes=5000&cut=2000"));
+                    Frames frames = run_until_final(http, {set});
+                    const RequestId cut = http.http_get_file(url("/resumable/torture"), (dir / "save.bin").string(),
+                                                             {.resume = true});
+                    run_until_final(http, frames, {cut});
+                    REQUIRE(frames.final_event(cut).status() == Status::network_error);
+                    REQUIRE(list_tree(dir).size() == 3);  // the good file, the partial, its record
+                  },
+                  true});
   return list;
 }
 
@@ -107,6 +134,7 @@ bool timing_dependent(Call call) {  // how many of these a run makes depends on 
 // A counting run also returns how many calls of each kind it made.
 Run run_once(const Scenario& scenario, Call call, std::uint64_t nth, std::vector<std::uint64_t>* counted = nullptr) {
   TempDir dir;
+  if (scenario.prepare) scenario.prepare(dir.path());
   Http http;
   fault::arm(call, nth);
   const RequestId id = scenario.start(http, dir.path());
@@ -147,7 +175,10 @@ Run run_once(const Scenario& scenario, Call call, std::uint64_t nth, std::vector
   // A good file is either replaced by the complete download or left as it was; no temporary.
   if (fs::exists(dir / "save.bin")) {
     if (e.status() != Status::complete) CHECK(read_file(dir / "save.bin") == good_bytes);
-    if (!(run.fired && run.call == Call::file_remove)) CHECK(list_tree(dir.path()) == std::vector<std::string>{"save.bin"});
+    std::vector<std::string> names = list_tree(dir.path());
+    if (scenario.resumable && e.status() != Status::complete)
+      std::erase_if(names, [](const std::string& name) { return name.ends_with(".partial") || name.ends_with(".resume"); });
+    if (!(run.fired && run.call == Call::file_remove)) CHECK(names == std::vector<std::string>{"save.bin"});
   }
   // The same Http still works.
   const RequestId next = http.http_get(url("/bytes/100"));
@@ -210,5 +241,6 @@ TEST_CASE("torture: http_get_file over a good file") { torture(scenarios()[3]); 
 TEST_CASE("torture: buffer mode") { torture(scenarios()[4]); }
 TEST_CASE("torture: gzip body with a stall timeout") { torture(scenarios()[5]); }
 TEST_CASE("torture: cancel") { torture(scenarios()[6]); }
+TEST_CASE("torture: resumed http_get_file over a good file") { torture(scenarios()[7]); }
 
 }  // TEST_SUITE
