@@ -40,7 +40,7 @@
 //                                until the client closes it or the server stops
 //   /close-mid-body?bytes=N      Content-Length N, sends the first N/2 pattern bytes, then closes
 //                                the connection
-//   /resumable-set/<name>?bytes=N&version=V&validator=etag|date|none&ranges=1|0&cut=K
+//   /resumable-set/<name>?bytes=N&version=V&validator=etag|date|none&ranges=1|0&cut=K&hang=0|1
 //                                (re)defines the resumable file <name> (200 "set") and empties
 //                                its request log. Defaults: V 1 (1..28), validator etag, ranges
 //                                1, cut 0. Byte i is pattern_bytes(resumable_bytes_offset(V) + i)
@@ -52,7 +52,9 @@
 //                                416 with `Content-Range: bytes */N`), unless If-Range names
 //                                another ETag or date than the file's: then 200, the whole file.
 //                                With ranges 0 every answer is 200. cut K: the next response for
-//                                <name> (one only) sends K body bytes, then closes the connection.
+//                                <name> (one only) sends K body bytes, then closes the connection
+//                                (hang 1: keeps it open, sending nothing more, until the client
+//                                goes away).
 //                                Cache-Control: no-store (a browser's cache stays out of it)
 //   /resumable-log/<name>        200 application/json: [{"range": R, "if_range": I,
 //                                "accept_encoding": A}, ...], those headers ("" when absent) of each request for
@@ -139,6 +141,7 @@ struct Resumable {
   std::string validator = "etag";  // etag | date | none
   bool ranges = true;
   std::uint64_t cut = 0;            // the next response stops after this many body bytes (0 = not)
+  bool hang = false;                // ... and then holds the connection open instead of closing it
   json::array log;                  // {"range", "if_range", "accept_encoding"} per request since the last set
 };
 struct Resumables {
@@ -556,6 +559,10 @@ awaitable<bool> resumable(Exchange& ex, std::string_view name) {
     co_return res.keep_alive();
   }
   co_await ex.write_pattern(offset + first, std::min(file.cut, count));
+  if (file.hang) {  // until the client goes away: the read throws on EOF, reset or server stop
+    std::array<char, 4096> ignored;
+    for (;;) co_await ex.sock.async_read_some(asio::buffer(ignored), use_awaitable);
+  }
   beast::error_code ignored;
   ex.sock.shutdown(tcp::socket::shutdown_both, ignored);
   ex.sock.close(ignored);
@@ -748,6 +755,7 @@ awaitable<bool> route(Exchange& ex) {
       throw BadRequest("validator must be etag, date or none");
     file.ranges = ex.number("ranges", 1) != 0;
     file.cut = ex.number("cut", 0);
+    file.hang = ex.number("hang", 0) != 0;
     {
       std::lock_guard lock(ex.cfg.resumables->mutex);
       ex.cfg.resumables->files[std::string(*name)] = std::move(file);

@@ -581,6 +581,34 @@ TEST_CASE("cli: get-file --resume continues an interrupted download") {
         R"({"range":"bytes=700000-","if_range":"\"v1\"","accept_encoding":"identity"}])");
 }
 
+TEST_CASE("cli: get-file --resume continues after the tool was killed mid-download") {
+  TempDir dir;
+  const std::string target = (dir / "pack.bin").string();
+  // The server sends 600000 bytes, then nothing more, holding the connection open.
+  REQUIRE(run_cli({"get", url("/resumable-set/killed?bytes=2000000&cut=600000&hang=1")}).exit_code == 0);
+  {
+    Child tool({"get-file", url("/resumable/killed"), target, "--resume"});
+    // Its progress says the 600000 bytes were handed to the file; then the game dies.
+    for (;;) {
+      const json::object e = json::parse(tool.read_line()).as_object();
+      REQUIRE(num(e, "status") == 1);
+      if (num(e, "sizeDownloaded") == 600000) break;
+    }
+    tool.signal(SIGKILL);
+    CHECK(tool.finish().signal == SIGKILL);
+  }
+  CHECK_FALSE(std::filesystem::exists(target));
+  const CliResult rest = run_cli({"get-file", url("/resumable/killed"), target, "--resume"});
+  INFO(rest.describe());
+  CHECK(rest.exit_code == 0);
+  CHECK(num(only_final(rest), "sizeDownloaded") == 2000000);
+  CHECK(read_file(target) == expected_resumable_bytes(1, 0, 2000000));
+  const CliResult log = run_cli({"get", url("/resumable-log/killed")});
+  REQUIRE(log.exit_code == 0);
+  CHECK(str(only_final(log), "result").find(R"("range":"bytes=600000-")") != std::string::npos);
+  CHECK(list_tree(dir.path()) == std::vector<std::string>{"pack.bin"});
+}
+
 TEST_CASE("cli: --file-root confines get-file") {
   TempDir dir;
   const std::filesystem::path root = dir / "root";
