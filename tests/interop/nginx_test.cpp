@@ -311,6 +311,12 @@ TEST_CASE("nginx: a 50 MiB download stopped half-way resumes with a 206 for the 
   run_until_final(http, frames, {first});
   CHECK(frames.final_event(first).status() == Status::cancelled);
   CHECK_FALSE(fs::exists(target));
+  // What the paused download kept: about half the file (curl's byte count, which the progress
+  // showed, may run a read ahead of what reached the file when the cancel came).
+  std::uintmax_t kept = 0;
+  for (const auto& entry : fs::directory_iterator(dir / "client"))
+    if (entry.path().extension() == ".partial") kept = entry.file_size();
+  CHECK(kept >= kBigSize / 4);
 
   const RequestId second = http.http_get_file(requested, target.string(), resume);
   REQUIRE(second >= 0);
@@ -336,7 +342,7 @@ TEST_CASE("nginx: a 50 MiB download stopped half-way resumes with a 206 for the 
   CHECK(line_first.starts_with("200 ||"));  // no Range, no If-Range
   const auto starts = e.header("content-range").substr(6);  // "bytes A-B/N"
   const std::uint64_t resumed_at = std::stoull(std::string(starts.substr(0, starts.find('-'))));
-  CHECK(resumed_at >= kBigSize / 2);
+  CHECK(resumed_at == kept);  // it continued exactly where the partial file ended
   CHECK(line_second == "206 bytes=" + std::to_string(resumed_at) + "-|" + e.header("etag").data() + "|" +
                            std::to_string(kBigSize - resumed_at));
 }
