@@ -19,6 +19,22 @@
 //
 // Body bytes reach the sink once, at the end: XHR hands the whole response over at onload.
 //
+// A file in pieces (Transfer::may_fetch_in_pieces, BackendSettings::web_piece_bytes > 0): so that
+// memory holds one piece and not the whole file, http_get_file asks for `Range: bytes=0-(P-1)`.
+//   - a 206 with `Content-Range: bytes 0-b/total` means ranges work: the sink begins once, as for
+//     a 200 of the whole file, each piece's bytes are appended, and the next piece is asked for
+//     with If-Range set to the first response's strong ETag, else its Last-Modified (without
+//     either, only the total in Content-Range can show that the file changed);
+//   - any other answer to the first piece (a 200: no ranges; an error page) is the whole
+//     response, as without pieces; a 416 (an empty file) is asked for again without Range;
+//   - a 200 to a later piece means the file changed (If-Range no longer holds): that response is
+//     the whole new file, so the download starts over with it (the sink begins again);
+//   - a later piece that does not continue the file (another status, a Content-Range elsewhere
+//     or with another total) fails with -1 and says why.
+// The game sees one transfer: progress over the whole file, then http_status 200, content_length
+// the file's size and the first response's headers. The total timeout counts the whole download
+// (each piece's XHR gets what is left of it); the stall clock restarts with every piece.
+//
 // Why the backend queues per origin: browsers run at most 6 HTTP/1.1 connections per host
 // (Chromium's socket-pool group limit; Firefox and Safari use the same figure) and hold further
 // requests back out of sight, while the XHR's timeout and our stall timer would already run.
@@ -38,7 +54,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <cstdio>
 #include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -123,7 +141,51 @@ struct Job {
   std::int64_t content_length = -1;
   long stall_timer = 0;
   bool closing = false;             // our own emscripten_fetch_close() is under way
+  Headers sent_headers;             // of the request in flight: header_pointers point into it
+
+  // A file fetched in Range pieces (see the top of the file); piece_bytes 0 = one request.
+  std::int64_t piece_bytes = 0;
+  std::int64_t piece_start = 0;     // first byte of the piece in flight = bytes in the sink
+  std::int64_t file_size = -1;      // from the first 206's Content-Range; -1 before it
+  std::string validator;            // If-Range for the pieces after the first
+  Headers first_headers;            // the first response's: the final event's
+  bool pieced() const { return piece_bytes > 0; }
 };
+
+// `Content-Range: bytes a-b/total` of a 206.
+struct ContentRange {
+  std::int64_t first = 0, last = 0, total = 0;
+};
+std::optional<ContentRange> content_range_of(const Headers& headers) {
+  for (const auto& [name, value] : headers) {
+    if (!iequals(name, "content-range")) continue;
+    long long first = 0, last = 0, total = 0;
+    if (std::sscanf(value.c_str(), " bytes %lld-%lld/%lld", &first, &last, &total) != 3) return std::nullopt;
+    if (first < 0 || last < first || total <= last) return std::nullopt;
+    return ContentRange{first, last, total};
+  }
+  return std::nullopt;
+}
+
+// If-Range for the pieces after the first: a strong ETag, else Last-Modified; "" when neither.
+std::string validator_of(const Headers& headers) {
+  std::string etag, modified;
+  for (const auto& [name, value] : headers) {
+    if (iequals(name, "etag")) etag = std::string(detail::trim(value));
+    if (iequals(name, "last-modified")) modified = std::string(detail::trim(value));
+  }
+  return etag.starts_with("\"") ? etag : modified;
+}
+
+// The response headers of a finished fetch. The block's length counts its NUL in 3.1.6.
+Headers response_headers_of(emscripten_fetch_t* fetch) {
+  const size_t header_bytes = emscripten_fetch_get_response_headers_length(fetch);
+  if (header_bytes == 0) return {};
+  std::string block(header_bytes + 1, '\0');
+  emscripten_fetch_get_response_headers(fetch, block.data(), block.size());
+  block.resize(std::strlen(block.c_str()));
+  return detail::parse_raw_headers(block);
+}
 
 class FetchBackend final : public Backend {
 public:
@@ -134,6 +196,7 @@ public:
   void bind(Events& events, const BackendSettings& settings) override {
     events_ = &events;
     max_running_ = settings.max_connections;  // >= 1, resolved by the core
+    piece_bytes_ = static_cast<std::int64_t>(settings.web_piece_bytes);
   }
 
   Capabilities capabilities() const override {
@@ -153,6 +216,7 @@ public:
         .connections_per_host = connections_per_origin,
         // XHR hands a body over only whole: a download that fails leaves no part to continue.
         .resume_downloads = false,
+        .ranged_downloads = true,  // Options::web_piece_bytes
     };
   }
 
@@ -178,6 +242,7 @@ public:
     job->backend = this;
     job->origin = origin_of(job->transfer.url);
     job->order = next_order_++;
+    if (job->transfer.may_fetch_in_pieces) job->piece_bytes = piece_bytes_;
     origins_[job->origin].waiting.push_back(std::move(job));
     launch_waiting();
   }
@@ -230,6 +295,19 @@ private:
   void launch(std::unique_ptr<Job> owned) {
     Job& job = *owned;
     const Transfer& t = job.transfer;
+    job.started_ms = job.last_activity_ms = emscripten_get_now();
+    running_.emplace(t.id, std::move(owned));
+    if (!send(job)) {
+      remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
+      return;
+    }
+    if (t.stall_timeout.count() > 0)
+      job.stall_timer = emscripten_set_timeout(&FetchBackend::on_stall_timer, static_cast<double>(t.stall_timeout.count()), &job);
+  }
+
+  // Sends the job's request, or its next piece: false if emscripten_fetch refused it.
+  static bool send(Job& job) {
+    const Transfer& t = job.transfer;
     emscripten_fetch_attr_t attr;
     emscripten_fetch_attr_init(&attr);
     std::strcpy(attr.requestMethod, t.method.c_str());  // length checked by refusal()
@@ -238,9 +316,18 @@ private:
     attr.onsuccess = &FetchBackend::on_done;
     attr.onerror = &FetchBackend::on_done;
     attr.onprogress = &FetchBackend::on_progress;
-    attr.timeoutMSecs = static_cast<unsigned long>(t.total_timeout.count());  // 0 = none, as for XHR
+    // 0 = none, as for XHR; a piece gets what is left of the whole download's time.
+    if (const auto total_ms = static_cast<double>(t.total_timeout.count()); total_ms > 0)
+      attr.timeoutMSecs = static_cast<unsigned long>(std::max(1.0, total_ms - (emscripten_get_now() - job.started_ms)));
     attr.withCredentials = t.with_credentials;
-    for (const auto& [name, value] : t.headers) {
+    job.sent_headers = t.headers;
+    if (job.pieced()) {
+      const std::int64_t last = job.piece_start + job.piece_bytes - 1;
+      job.sent_headers.emplace_back("Range", "bytes=" + std::to_string(job.piece_start) + "-" + std::to_string(last));
+      if (!job.validator.empty()) job.sent_headers.emplace_back("If-Range", job.validator);
+    }
+    job.header_pointers.clear();
+    for (const auto& [name, value] : job.sent_headers) {
       job.header_pointers.push_back(name.c_str());
       job.header_pointers.push_back(value.c_str());
     }
@@ -250,23 +337,29 @@ private:
       attr.requestData = t.body.data();
       attr.requestDataSize = t.body.size();
     }
-    job.started_ms = job.last_activity_ms = emscripten_get_now();
-    running_.emplace(t.id, std::move(owned));
+    job.last_activity_ms = emscripten_get_now();  // the stall clock restarts with each piece
     job.fetch = emscripten_fetch(&attr, t.url.c_str());
-    if (!job.fetch) {
-      remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
-      return;
-    }
-    if (t.stall_timeout.count() > 0)
-      job.stall_timer = emscripten_set_timeout(&FetchBackend::on_stall_timer, static_cast<double>(t.stall_timeout.count()), &job);
+    return job.fetch != nullptr;
   }
 
   static void on_progress(emscripten_fetch_t* fetch) {
     Job& job = job_of(fetch);
     if (job.closing) return;
     job.last_activity_ms = emscripten_get_now();
-    job.received = static_cast<std::int64_t>(fetch->dataOffset);
-    job.content_length = fetch->totalBytes > 0 ? static_cast<std::int64_t>(fetch->totalBytes) : -1;
+    const std::int64_t length = fetch->totalBytes > 0 ? static_cast<std::int64_t>(fetch->totalBytes) : -1;
+    if (!job.pieced()) {
+      job.content_length = length;
+    } else if (job.file_size >= 0) {
+      // A later answer longer than the piece asked for is a changed file's 200 (which starts the
+      // download over at its end): until then the bar stays where the pieces put it.
+      if (length > 0 && length != std::min(job.piece_bytes, job.file_size - job.piece_start)) return;
+      job.content_length = job.file_size;
+    } else {
+      // The first answer: a whole body is longer than a piece, a 206 of a small file shorter;
+      // one of exactly a piece's length says nothing until its Content-Range is read.
+      job.content_length = length == job.piece_bytes ? -1 : length;
+    }
+    job.received = job.piece_start + static_cast<std::int64_t>(fetch->dataOffset);
     // The XHR holds the whole body until it ends: stop it once it is known to be too large,
     // rather than let the browser fill memory with a body the sink would refuse at the end.
     if (const auto limit = static_cast<std::int64_t>(job.transfer.max_body_bytes);
@@ -283,7 +376,73 @@ private:
   static void on_done(emscripten_fetch_t* fetch) {
     Job& job = job_of(fetch);
     if (job.closing) return;  // the re-entrant onerror of our own close()
+    if (job.pieced() && fetch->status != 0) {
+      job.backend->piece_done(job, fetch);
+      return;
+    }
     job.backend->remove_and_report(job, outcome_of(job, fetch));
+  }
+
+  // A piece's answer arrived (see the top of the file for the rules).
+  void piece_done(Job& job, emscripten_fetch_t* fetch) {
+    const bool first = job.file_size < 0;
+    const long status = fetch->status;
+    Headers headers = response_headers_of(fetch);
+    const auto range = content_range_of(headers);
+    // A 416 (an empty file has no byte 0), or a 206 whose Content-Range the page may not read
+    // (cross-origin without Access-Control-Expose-Headers): the whole file in one request.
+    if (first && (status == 416 || (status == 206 && !range))) {
+      job.piece_bytes = 0;
+      close_fetch(job);
+      if (!send(job)) remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
+      return;
+    }
+    if (status != 206 && (first || status == 200)) {  // the whole response: no ranges, an error page, a changed file
+      job.piece_bytes = 0;
+      job.piece_start = 0;
+      remove_and_report(job, outcome_of(job, fetch));
+      return;
+    }
+    const std::string asked = "bytes=" + std::to_string(job.piece_start) + "-" + std::to_string(job.piece_start + job.piece_bytes - 1);
+    if (status != 206) {
+      remove_and_report(job, failed_outcome(job, Status::network_error,
+                                            "the server answered HTTP " + std::to_string(status) + " to the piece " + asked));
+      return;
+    }
+    const auto bytes = static_cast<std::int64_t>(fetch->numBytes);
+    if (!range || range->first != job.piece_start || range->last - range->first + 1 != bytes ||
+        (!first && range->total != job.file_size)) {
+      remove_and_report(job, failed_outcome(job, Status::network_error,
+                                            "the server's 206 to the piece " + asked +
+                                                " does not continue the file (the file changed, or a proxy rewrote the range)"));
+      return;
+    }
+    BodySink* sink = job.transfer.sink.get();
+    if (first) {
+      job.file_size = job.content_length = range->total;
+      job.validator = validator_of(headers);
+      job.first_headers = std::move(headers);
+      if (sink) sink->begin(200, job.file_size, job.first_headers);  // once, as for a 200 of the whole file
+    }
+    if (sink) {
+      if (Status written = sink->write(std::string_view(fetch->data, static_cast<size_t>(bytes))); written != Status::complete) {
+        remove_and_report(job, failed_outcome(job, written, sink->failure()));
+        return;
+      }
+    }
+    job.piece_start = job.received = range->last + 1;
+    if (job.transfer.report_progress) events_->progress(job.transfer.id, job.received, job.file_size);
+    if (job.piece_start == job.file_size) {
+      Outcome outcome;
+      outcome.id = job.transfer.id;
+      outcome.http_status = 200;  // the whole file, as one 200 would have brought it
+      outcome.response_headers = job.first_headers;
+      outcome.content_length = outcome.size_downloaded = job.file_size;
+      remove_and_report(job, std::move(outcome));
+      return;
+    }
+    close_fetch(job);
+    if (!send(job)) remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
   }
 
   static void on_stall_timer(void* user) {
@@ -316,16 +475,13 @@ private:
         outcome.error = "network error: the browser refused or could not reach " + job.transfer.url +
                         " (unreachable, CORS, or mixed content; the browser does not say which)";
       }
+      if (job.pieced()) {  // what the earlier pieces brought
+        outcome.content_length = job.content_length;
+        outcome.size_downloaded = job.piece_start;
+      }
       return outcome;
     }
-    // The header block's length counts its NUL in 3.1.6: allocate one more.
-    const size_t header_bytes = emscripten_fetch_get_response_headers_length(fetch);
-    if (header_bytes > 0) {
-      std::string block(header_bytes + 1, '\0');
-      emscripten_fetch_get_response_headers(fetch, block.data(), block.size());
-      block.resize(std::strlen(block.c_str()));
-      outcome.response_headers = detail::parse_raw_headers(block);
-    }
+    outcome.response_headers = response_headers_of(fetch);
     const std::int64_t body_bytes = static_cast<std::int64_t>(fetch->numBytes);
     outcome.content_length = job.content_length;
     for (const auto& [name, value] : outcome.response_headers)
@@ -387,15 +543,22 @@ private:
   static void close(Job& job) {
     if (job.stall_timer) clear_timer(job.stall_timer);
     job.stall_timer = 0;
+    close_fetch(job);
+  }
+
+  // The fetch in flight (a piece's, or the transfer's) is stopped and freed.
+  static void close_fetch(Job& job) {
     if (!job.fetch) return;
     job.closing = true;
     if (job.fetch->readyState != 4 /* DONE */) abort_xhr(job.fetch);
     emscripten_fetch_close(job.fetch);
     job.fetch = nullptr;
+    job.closing = false;
   }
 
   Events* events_ = nullptr;
   std::size_t max_running_ = 64;
+  std::int64_t piece_bytes_ = 0;  // BackendSettings::web_piece_bytes
   std::unordered_map<RequestId, std::unique_ptr<Job>> running_;
   Origins origins_;             // every origin with a transfer running or waiting
   std::uint64_t next_order_ = 0;

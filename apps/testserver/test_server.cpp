@@ -41,6 +41,7 @@
 //   /close-mid-body?bytes=N      Content-Length N, sends the first N/2 pattern bytes, then closes
 //                                the connection
 //   /resumable-set/<name>?bytes=N&version=V&validator=etag|date|none&ranges=1|0&cut=K&hang=0|1
+//                 &change_after=C&cut_response=R
 //                                (re)defines the resumable file <name> (200 "set") and empties
 //                                its request log. Defaults: V 1 (1..28), validator etag, ranges
 //                                1, cut 0. Byte i is pattern_bytes(resumable_bytes_offset(V) + i)
@@ -54,7 +55,9 @@
 //                                With ranges 0 every answer is 200. cut K: the next response for
 //                                <name> (one only) sends K body bytes, then closes the connection
 //                                (hang 1: keeps it open, sending nothing more, until the client
-//                                goes away).
+//                                goes away); cut_response R: the R-th response is the one
+//                                cut (default 1, the next). change_after C: after its C-th response the file
+//                                becomes version V+1 (same size), as if changed between requests.
 //                                Cache-Control: no-store (a browser's cache stays out of it)
 //   /resumable-log/<name>        200 application/json: [{"range": R, "if_range": I,
 //                                "accept_encoding": A}, ...], those headers ("" when absent) of each request for
@@ -142,6 +145,8 @@ struct Resumable {
   bool ranges = true;
   std::uint64_t cut = 0;            // the next response stops after this many body bytes (0 = not)
   bool hang = false;                // ... and then holds the connection open instead of closing it
+  std::uint64_t cut_response = 1;   // which response (since the set) is cut
+  std::uint64_t change_after = 0;   // after this many responses the version goes up by one (0 = never)
   json::array log;                  // {"range", "if_range", "accept_encoding"} per request since the last set
 };
 struct Resumables {
@@ -519,7 +524,9 @@ awaitable<bool> resumable(Exchange& ex, std::string_view name) {
     found->second.log.push_back(json::object{
         {"range", range}, {"if_range", if_range}, {"accept_encoding", sv(ex.req[http::field::accept_encoding])}});
     file = found->second;
-    found->second.cut = 0;  // one response only
+    if (file.cut > 0 && found->second.log.size() >= file.cut_response) found->second.cut = 0;  // one response only
+    else file.cut = 0;
+    if (file.change_after > 0 && found->second.log.size() == file.change_after) ++found->second.version;
   }
   const std::string etag = "\"v" + std::to_string(file.version) + "\"";
   const std::string modified = modified_date(file.version);
@@ -756,6 +763,8 @@ awaitable<bool> route(Exchange& ex) {
     file.ranges = ex.number("ranges", 1) != 0;
     file.cut = ex.number("cut", 0);
     file.hang = ex.number("hang", 0) != 0;
+    file.change_after = ex.number("change_after", 0);
+    file.cut_response = std::max<std::uint64_t>(ex.number("cut_response", 1), 1);
     {
       std::lock_guard lock(ex.cfg.resumables->mutex);
       ex.cfg.resumables->files[std::string(*name)] = std::move(file);

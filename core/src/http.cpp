@@ -369,6 +369,7 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
   const auto settings = s.transfer_settings(options);
   Transfer transfer = s.make_transfer(url, "GET", {}, {}, settings);
   transfer.max_body_bytes = 0;  // does not apply: a file's memory stays bounded whatever its size
+  transfer.may_fetch_in_pieces = true;
   if (!options.resume || !s.capabilities.resume_downloads)
     return s.submit(url, std::move(transfer), ToFile{std::make_shared<FileSink>(std::move(target)), {}});
 

@@ -23,6 +23,7 @@ BackendSettings backend_settings(const Options& resolved) {
       .max_connections = resolved.max_connections,
       .ca_file = resolved.ca_file,
       .user_agent = resolved.user_agent,
+      .web_piece_bytes = resolved.web_piece_bytes,
   };
 }
 

@@ -15,6 +15,8 @@
 //   file_root         "" = targets as given     unchanged (the core's own check_file_target)
 //   ca_file           "" = the system's roots   unchanged
 //   user_agent        "" = asyncload/<version>  never empty
+//   web_piece_bytes   0 = no pieces (default    unchanged: BackendSettings::web_piece_bytes,
+//                     8 MiB)                    0 = one request (web/ only)
 //
 // A RequestOptions field that is set replaces the Http's, resolved by the same rule.
 #pragma once

@@ -52,6 +52,10 @@ struct Capabilities {
   // and the next call continues it with a Range request. False (the browser, whose XHR hands
   // over no part of a body that failed): resume has no effect, every download starts at zero.
   bool resume_downloads = false;
+  // http_get_file fetches a large body in Range pieces of Options::web_piece_bytes when the
+  // server answers ranges (the browser, whose XHR holds a whole response in memory); false:
+  // one request, its body streamed to the file.
+  bool ranged_downloads = false;
 };
 
 // One Http's settings; each field says what 0 or "" means (core/src/settings.hpp applies it).
@@ -71,6 +75,10 @@ struct Options {
   std::string file_root;             // "" = targets as given; else confined under it
   std::string ca_file;               // extra trusted CA bundle (PEM); "" = system
   std::string user_agent;            // "" = "asyncload/<version>"
+  // Browser only: http_get_file asks for the body in Range pieces of this many bytes, so that
+  // memory holds one piece, not the whole file (README "Big files in the browser"). 0 = one
+  // request for the whole body. Natively ignored: curl streams to the file.
+  std::size_t web_piece_bytes = 8u << 20;
 };
 
 // One request's settings (the trailing argument of every http_* call). An unset field takes the

@@ -66,6 +66,9 @@ struct Transfer {
   // identity). A resumable download asks so: byte ranges and content codings do not mix. A
   // browser sets Accept-Encoding itself (identity whenever a Range header is sent).
   bool identity_encoding = false;
+  // http_get_file: the body is a file, which a backend may fetch in Range pieces
+  // (BackendSettings::web_piece_bytes, Capabilities::ranged_downloads). Ignored natively.
+  bool may_fetch_in_pieces = false;
 };
 
 // The result of one transfer, reported once through Events::report_final().
@@ -103,6 +106,7 @@ struct BackendSettings {
   std::size_t max_connections = 64;  // transfers at once (>= 1); the rest wait in order
   std::string ca_file;               // extra trusted CA bundle (PEM); "" = system
   std::string user_agent;            // never empty here
+  std::size_t web_piece_bytes = 0;   // web: Range piece size of a file download; 0 = no pieces
 };
 
 class Backend {

@@ -1,0 +1,198 @@
+// Conformance: http_get_file in Range pieces (Capabilities::ranged_downloads, the browser), against
+// the test server's /resumable files, which answer ranges, can change between two requests or
+// hang mid-response, and log the Range and If-Range headers each request carried. A small
+// web_piece_bytes makes a 300 KB file five pieces. Where the backend fetches no pieces (natively:
+// curl streams the body to the file) each case says so and returns.
+#include "support/game_loop.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using namespace asyncload;
+using namespace asyncload::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t piece = 64u << 10;
+constexpr std::size_t size = 300'000;  // five pieces, the last one short
+
+Options pieced() {
+  Options options;
+  options.web_piece_bytes = piece;
+  return options;
+}
+
+std::string control(Http& http, const std::string& path_and_query) {
+  const RequestId id = http.http_get(url(path_and_query));
+  REQUIRE(id >= 0);
+  const AsyncLoad e = run_until_final(http, {id}).final_event(id);
+  INFO(describe(e));
+  REQUIRE(e.status() == Status::complete);
+  REQUIRE(e.http_status() == 200);
+  return std::string(e.result());
+}
+
+// The Range and If-Range header of each request the server got for /resumable/<name>.
+std::vector<std::string> ranges_received(Http& http, const std::string& name, std::vector<std::string>& if_ranges) {
+  const boost::json::value log = boost::json::parse(control(http, "/resumable-log/" + name));
+  std::vector<std::string> ranges;
+  for (const auto& entry : log.as_array()) {
+    ranges.emplace_back(entry.at("range").as_string());
+    if_ranges.emplace_back(entry.at("if_range").as_string());
+  }
+  return ranges;
+}
+
+// "bytes=a-b" of piece i, as the backend asks for it.
+std::string piece_range(std::size_t i) {
+  return "bytes=" + std::to_string(i * piece) + "-" + std::to_string((i + 1) * piece - 1);
+}
+
+bool pieces(Http& http) {
+  if (http.capabilities().ranged_downloads) return true;
+  MESSAGE("backend " << http.capabilities().backend << " fetches no pieces: one request streams to the file");
+  return false;
+}
+
+}  // namespace
+
+TEST_SUITE("conformance.pieces") {
+
+TEST_CASE("pieces: a file of several pieces is byte-identical, one final event, progress over the whole file") {
+  Http http(pieced());
+  if (!pieces(http)) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  control(http, "/resumable-set/pieces?bytes=" + std::to_string(size));
+  const RequestId id = http.http_get_file(url("/resumable/pieces"), target.string());
+  REQUIRE(id >= 0);
+  const Frames frames = run_until_final(http, {id}, {.timeout = 60s});
+  frames.check_lifecycle(id);  // one final, progress non-decreasing
+  const AsyncLoad e = frames.final_event(id);
+  INFO(describe(e));
+  CHECK(e.status() == Status::complete);
+  CHECK(e.http_status() == 200);
+  CHECK(e.url() == url("/resumable/pieces"));
+  CHECK(e.result() == target.string());
+  CHECK(e.size_downloaded() == static_cast<std::int64_t>(size));
+  CHECK(e.content_length() == static_cast<std::int64_t>(size));
+  CHECK(e.header("etag") == "\"v1\"");  // the first response's headers
+  CHECK_MESSAGE(read_file(target) == expected_resumable_bytes(1, 0, size), "the file differs from the server's");
+  CHECK(list_tree(dir.path()) == std::vector<std::string>{"pack.bin"});
+
+  const auto progress = frames.progress(id);
+  CHECK_FALSE(progress.empty());
+  bool whole_length_seen = false;
+  for (const AsyncLoad& p : progress) {
+    CHECK(p.size_downloaded() <= static_cast<std::int64_t>(size));
+    CHECK((p.content_length() == -1 || p.content_length() == static_cast<std::int64_t>(size)));
+    whole_length_seen = whole_length_seen || p.content_length() == static_cast<std::int64_t>(size);
+  }
+  CHECK_MESSAGE(whole_length_seen, "no progress event reported the whole file's length");
+
+  std::vector<std::string> if_ranges;
+  CHECK(ranges_received(http, "pieces", if_ranges) ==
+        std::vector<std::string>{piece_range(0), piece_range(1), piece_range(2), piece_range(3), piece_range(4)});
+  CHECK(if_ranges == std::vector<std::string>{"", "\"v1\"", "\"v1\"", "\"v1\"", "\"v1\""});
+}
+
+TEST_CASE("pieces: a server without ranges gets one request, its 200 is the whole file") {
+  Http http(pieced());
+  if (!pieces(http)) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  control(http, "/resumable-set/pieces-no-ranges?ranges=0&bytes=" + std::to_string(size));
+  const RequestId id = http.http_get_file(url("/resumable/pieces-no-ranges"), target.string());
+  REQUIRE(id >= 0);
+  const Frames frames = run_until_final(http, {id}, {.timeout = 60s});
+  frames.check_lifecycle(id);
+  const AsyncLoad e = frames.final_event(id);
+  INFO(describe(e));
+  CHECK(e.status() == Status::complete);
+  CHECK(e.http_status() == 200);
+  CHECK(e.size_downloaded() == static_cast<std::int64_t>(size));
+  CHECK(read_file(target) == expected_resumable_bytes(1, 0, size));
+  std::vector<std::string> if_ranges;
+  CHECK(ranges_received(http, "pieces-no-ranges", if_ranges) == std::vector<std::string>{piece_range(0)});
+}
+
+TEST_CASE("pieces: a file that changes between pieces starts over with the new file's 200") {
+  Http http(pieced());
+  if (!pieces(http)) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  // Version 2 from the third request on: If-Range "v1" no longer holds, the server sends all of v2.
+  control(http, "/resumable-set/pieces-changed?change_after=2&bytes=" + std::to_string(size));
+  const RequestId id = http.http_get_file(url("/resumable/pieces-changed"), target.string());
+  REQUIRE(id >= 0);
+  const Frames frames = run_until_final(http, {id}, {.timeout = 60s});
+  frames.check_lifecycle(id);
+  const AsyncLoad e = frames.final_event(id);
+  INFO(describe(e));
+  CHECK(e.status() == Status::complete);
+  CHECK(e.http_status() == 200);
+  CHECK(e.size_downloaded() == static_cast<std::int64_t>(size));
+  CHECK(e.content_length() == static_cast<std::int64_t>(size));
+  CHECK(e.header("etag") == "\"v2\"");  // the response the file now comes from
+  CHECK_MESSAGE(read_file(target) == expected_resumable_bytes(2, 0, size), "not the new file alone");
+  CHECK(list_tree(dir.path()) == std::vector<std::string>{"pack.bin"});
+  std::vector<std::string> if_ranges;
+  CHECK(ranges_received(http, "pieces-changed", if_ranges) ==
+        std::vector<std::string>{piece_range(0), piece_range(1), piece_range(2)});
+  CHECK(if_ranges == std::vector<std::string>{"", "\"v1\"", "\"v1\""});
+}
+
+TEST_CASE("pieces: http_cancel in the middle of a later piece: one -3, no file left") {
+  Http http(pieced());
+  if (!pieces(http)) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  // The third response sends 1000 bytes, then holds the connection open.
+  control(http, "/resumable-set/pieces-cancel?cut=1000&hang=1&cut_response=3&bytes=" + std::to_string(size));
+  const RequestId id = http.http_get_file(url("/resumable/pieces-cancel"), target.string());
+  REQUIRE(id >= 0);
+  const auto into_third_piece = static_cast<std::int64_t>(2 * piece);
+  Frames frames;
+  run_until(http, frames, [&](const Frames& f) {
+    for (const AsyncLoad& p : f.progress(id))
+      if (p.size_downloaded() > into_third_piece) return true;
+    return f.has_final(id);
+  }, {.timeout = 60s});
+  REQUIRE_FALSE(frames.has_final(id));
+  CHECK(http.http_cancel(id));
+  run_until_final(http, frames, {id});
+  frames.check_lifecycle(id);
+  const AsyncLoad e = frames.final_event(id);
+  CHECK(e.status() == Status::cancelled);
+  CHECK(list_tree(dir.path()).empty());
+  std::vector<std::string> if_ranges;
+  CHECK(ranges_received(http, "pieces-cancel", if_ranges) ==
+        std::vector<std::string>{piece_range(0), piece_range(1), piece_range(2)});
+}
+
+TEST_CASE("pieces: the stall timeout counts per piece, and a stalled piece fails the download with -2") {
+  Options options = pieced();
+  options.stall_timeout = 1500ms;  // longer than a piece takes on loopback, shorter than the test
+  Http http(options);
+  if (!pieces(http)) return;
+  TempDir dir;
+  const fs::path target = dir / "pack.bin";
+  control(http, "/resumable-set/pieces-stall?cut=1000&hang=1&cut_response=4&bytes=" + std::to_string(size));
+  const RequestId id = http.http_get_file(url("/resumable/pieces-stall"), target.string());
+  REQUIRE(id >= 0);
+  const Frames frames = run_until_final(http, {id}, {.timeout = 60s});
+  frames.check_lifecycle(id);
+  const AsyncLoad e = frames.final_event(id);
+  INFO(describe(e));
+  CHECK(e.status() == Status::timeout);
+  CHECK(e.size_downloaded() >= static_cast<std::int64_t>(3 * piece));  // the pieces that arrived count
+  CHECK(list_tree(dir.path()).empty());
+}
+
+}  // TEST_SUITE
