@@ -34,6 +34,15 @@
 // The game sees one transfer: progress over the whole file, then http_status 200, content_length
 // the file's size and the first response's headers. The total timeout counts the whole download
 // (each piece's XHR gets what is left of it); the stall clock restarts with every piece.
+// The sink begins as soon as the first piece's head is in (its first progress), so that a
+// resumed download's bar starts at the bytes already there.
+//
+// A resumed download (RequestOptions::resume: the core's Transfer carries `Range: bytes=N-` and
+// If-Range) is fetched in pieces from N with that If-Range, and reports what one 206 for the
+// rest would have: http_status 206, content_length and sizes counted from N (the core adds the
+// N bytes already there). A 200 (the file changed, no ranges), a 416 or a 206 elsewhere to its
+// first piece is handed to the sink and the core as that one response, which starts it over.
+// A failed piece hands nothing over, so a kept partial ends where the last whole piece did.
 //
 // Why the backend queues per origin: browsers run at most 6 HTTP/1.1 connections per host
 // (Chromium's socket-pool group limit; Firefox and Safari use the same figure) and hold further
@@ -93,6 +102,16 @@ void abort_xhr(emscripten_fetch_t* fetch) {
 void abort_xhr(emscripten_fetch_t*) {}
 #endif
 
+// The first piece's head, while its body arrives: the total of a 206's Content-Range, -1 for a
+// 206 whose Content-Range the page may not read, -2 for no 206 (yet).
+EM_JS(double, asyncload_xhr_range_total, (unsigned id), {
+  var xhr = Fetch.xhrs.get ? Fetch.xhrs.get(id) : Fetch.xhrs[id - 1];
+  if (!xhr || xhr.readyState < 2 || xhr.status !== 206) return -2;
+  var range = xhr.getResponseHeader('Content-Range') || '';
+  var total = range.indexOf('/') < 0 ? NaN : Number(range.slice(range.lastIndexOf('/') + 1));
+  return total >= 0 ? total : -1;
+});
+
 using detail::iequals;
 using detail::istarts_with;
 
@@ -145,7 +164,9 @@ struct Job {
 
   // A file fetched in Range pieces (see the top of the file); piece_bytes 0 = one request.
   std::int64_t piece_bytes = 0;
-  std::int64_t piece_start = 0;     // first byte of the piece in flight = bytes in the sink
+  std::int64_t base = 0;            // where the download starts (N of a resumed `Range: bytes=N-`)
+  std::int64_t piece_start = 0;     // first byte of the piece in flight: base + bytes in the sink
+  bool begun = false;               // the sink began: the first piece's head is in
   std::int64_t file_size = -1;      // from the first 206's Content-Range; -1 before it
   std::string validator;            // If-Range for the pieces after the first
   Headers first_headers;            // the first response's: the final event's
@@ -214,9 +235,9 @@ public:
         .relative_urls = true,
         .blocking_wait = false,
         .connections_per_host = connections_per_origin,
-        // XHR hands a body over only whole: a download that fails leaves no part to continue.
-        .resume_downloads = false,
-        .ranged_downloads = true,  // Options::web_piece_bytes
+        // In pieces (Options::web_piece_bytes > 0): a failed download keeps its whole pieces.
+        .resume_downloads = piece_bytes_ > 0,
+        .ranged_downloads = piece_bytes_ > 0,  // Options::web_piece_bytes
     };
   }
 
@@ -242,7 +263,23 @@ public:
     job->backend = this;
     job->origin = origin_of(job->transfer.url);
     job->order = next_order_++;
-    if (job->transfer.may_fetch_in_pieces) job->piece_bytes = piece_bytes_;
+    if (job->transfer.may_fetch_in_pieces && piece_bytes_ > 0) {
+      job->piece_bytes = piece_bytes_;
+      // A resumed download: the core's Range and If-Range become the pieces' own.
+      auto& headers = job->transfer.headers;
+      for (auto header = headers.begin(); header != headers.end();) {
+        long long from = 0;
+        if (iequals(header->first, "Range") && std::sscanf(header->second.c_str(), "bytes=%lld-", &from) == 1) {
+          job->base = job->piece_start = from;
+        } else if (iequals(header->first, "If-Range")) {
+          job->validator = header->second;
+        } else {
+          ++header;
+          continue;
+        }
+        header = headers.erase(header);
+      }
+    }
     origins_[job->origin].waiting.push_back(std::move(job));
     launch_waiting();
   }
@@ -349,17 +386,16 @@ private:
     const std::int64_t length = fetch->totalBytes > 0 ? static_cast<std::int64_t>(fetch->totalBytes) : -1;
     if (!job.pieced()) {
       job.content_length = length;
-    } else if (job.file_size >= 0) {
+    } else if (job.begun) {
       // A later answer longer than the piece asked for is a changed file's 200 (which starts the
       // download over at its end): until then the bar stays where the pieces put it.
       if (length > 0 && length != std::min(job.piece_bytes, job.file_size - job.piece_start)) return;
-      job.content_length = job.file_size;
+    } else if (const double total = asyncload_xhr_range_total(fetch->id); total >= 0) {
+      if (!job.backend->begin_pieces(job, fetch)) return;  // a 206 elsewhere: piece_done says so
     } else {
-      // The first answer: a whole body is longer than a piece, a 206 of a small file shorter;
-      // one of exactly a piece's length says nothing until its Content-Range is read.
-      job.content_length = length == job.piece_bytes ? -1 : length;
+      job.content_length = total == -2 ? length : -1;  // a whole body (or an error page), or unknown yet
     }
-    job.received = job.piece_start + static_cast<std::int64_t>(fetch->dataOffset);
+    job.received = job.piece_start - job.base + static_cast<std::int64_t>(fetch->dataOffset);
     // The XHR holds the whole body until it ends: stop it once it is known to be too large,
     // rather than let the browser fill memory with a body the sink would refuse at the end.
     if (const auto limit = static_cast<std::int64_t>(job.transfer.max_body_bytes);
@@ -383,23 +419,50 @@ private:
     job.backend->remove_and_report(job, outcome_of(job, fetch));
   }
 
-  // A piece's answer arrived (see the top of the file for the rules).
-  void piece_done(Job& job, emscripten_fetch_t* fetch) {
-    const bool first = job.file_size < 0;
-    const long status = fetch->status;
+  // The first piece's head is in: a 206 that starts where it was asked and names the total
+  // begins the sink (once) and sets the file's figures. False when it is no such 206.
+  bool begin_pieces(Job& job, emscripten_fetch_t* fetch) {
+    if (job.begun) return true;
     Headers headers = response_headers_of(fetch);
     const auto range = content_range_of(headers);
-    // A 416 (an empty file has no byte 0), or a 206 whose Content-Range the page may not read
-    // (cross-origin without Access-Control-Expose-Headers): the whole file in one request.
-    if (first && (status == 416 || (status == 206 && !range))) {
+    if (fetch->status != 206 || !range || range->first != job.base) return false;
+    job.begun = true;
+    job.file_size = range->total;
+    job.content_length = job.file_size - job.base;
+    if (job.validator.empty()) job.validator = validator_of(headers);
+    job.first_headers = std::move(headers);
+    // As the one response the core asked for would begin: a 200 of the whole file, or the 206
+    // of the rest of a resumed one.
+    if (BodySink* sink = job.transfer.sink.get()) sink->begin(job.base > 0 ? 206 : 200, job.content_length, job.first_headers);
+    return true;
+  }
+
+  // A piece's answer arrived (see the top of the file for the rules).
+  void piece_done(Job& job, emscripten_fetch_t* fetch) {
+    const long status = fetch->status;
+    const bool resumed = job.base > 0;
+    if (!job.begun && !(status == 206 && begin_pieces(job, fetch))) {
+      // A 416 (an empty file has no byte 0), or a 206 whose Content-Range the page may not read
+      // (cross-origin without Access-Control-Expose-Headers): the whole file in one request.
+      const bool readable = status == 206 && content_range_of(response_headers_of(fetch));
+      if (!resumed && (status == 416 || (status == 206 && !readable))) {
+        ask_whole(job);
+        return;
+      }
+      if (!resumed && status == 206) {
+        remove_and_report(job, failed_outcome(job, Status::network_error,
+                                              "the server's 206 to the first piece does not start at byte 0"));
+        return;
+      }
+      // The one response: no ranges, an error page; resumed, also a 416 or a 206 elsewhere,
+      // which the sink and the core turn into a fresh start.
       job.piece_bytes = 0;
-      close_fetch(job);
-      if (!send(job)) remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
+      remove_and_report(job, outcome_of(job, fetch));
       return;
     }
-    if (status != 206 && (first || status == 200)) {  // the whole response: no ranges, an error page, a changed file
+    if (status == 200) {  // a later piece: the file changed, and this is all of the new one
       job.piece_bytes = 0;
-      job.piece_start = 0;
+      job.piece_start = job.base = 0;
       remove_and_report(job, outcome_of(job, fetch));
       return;
     }
@@ -409,38 +472,41 @@ private:
                                             "the server answered HTTP " + std::to_string(status) + " to the piece " + asked));
       return;
     }
+    const auto range = content_range_of(response_headers_of(fetch));
     const auto bytes = static_cast<std::int64_t>(fetch->numBytes);
-    if (!range || range->first != job.piece_start || range->last - range->first + 1 != bytes ||
-        (!first && range->total != job.file_size)) {
+    if (!range || range->first != job.piece_start || range->last - range->first + 1 != bytes || range->total != job.file_size) {
       remove_and_report(job, failed_outcome(job, Status::network_error,
                                             "the server's 206 to the piece " + asked +
                                                 " does not continue the file (the file changed, or a proxy rewrote the range)"));
       return;
     }
-    BodySink* sink = job.transfer.sink.get();
-    if (first) {
-      job.file_size = job.content_length = range->total;
-      job.validator = validator_of(headers);
-      job.first_headers = std::move(headers);
-      if (sink) sink->begin(200, job.file_size, job.first_headers);  // once, as for a 200 of the whole file
-    }
-    if (sink) {
+    if (BodySink* sink = job.transfer.sink.get()) {
       if (Status written = sink->write(std::string_view(fetch->data, static_cast<size_t>(bytes))); written != Status::complete) {
         remove_and_report(job, failed_outcome(job, written, sink->failure()));
         return;
       }
     }
-    job.piece_start = job.received = range->last + 1;
-    if (job.transfer.report_progress) events_->progress(job.transfer.id, job.received, job.file_size);
+    job.piece_start = range->last + 1;
+    job.received = job.piece_start - job.base;
+    if (job.transfer.report_progress) events_->progress(job.transfer.id, job.received, job.content_length);
     if (job.piece_start == job.file_size) {
       Outcome outcome;
       outcome.id = job.transfer.id;
-      outcome.http_status = 200;  // the whole file, as one 200 would have brought it
+      // The whole file as one 200 would have brought it; a resumed one as the 206 of the rest
+      // (which the core reports as the file's 200).
+      outcome.http_status = resumed ? 206 : 200;
       outcome.response_headers = job.first_headers;
-      outcome.content_length = outcome.size_downloaded = job.file_size;
+      outcome.content_length = outcome.size_downloaded = job.content_length;
       remove_and_report(job, std::move(outcome));
       return;
     }
+    close_fetch(job);
+    if (!send(job)) remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
+  }
+
+  // The file again in one request without Range.
+  void ask_whole(Job& job) {
+    job.piece_bytes = 0;
     close_fetch(job);
     if (!send(job)) remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
   }
@@ -477,7 +543,7 @@ private:
       }
       if (job.pieced()) {  // what the earlier pieces brought
         outcome.content_length = job.content_length;
-        outcome.size_downloaded = job.piece_start;
+        outcome.size_downloaded = job.piece_start - job.base;
       }
       return outcome;
     }

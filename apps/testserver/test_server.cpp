@@ -41,7 +41,7 @@
 //   /close-mid-body?bytes=N      Content-Length N, sends the first N/2 pattern bytes, then closes
 //                                the connection
 //   /resumable-set/<name>?bytes=N&version=V&validator=etag|date|none&ranges=1|0&cut=K&hang=0|1
-//                 &change_after=C&cut_response=R
+//                 &change_after=C
 //                                (re)defines the resumable file <name> (200 "set") and empties
 //                                its request log. Defaults: V 1 (1..28), validator etag, ranges
 //                                1, cut 0. Byte i is pattern_bytes(resumable_bytes_offset(V) + i)
@@ -52,11 +52,10 @@
 //                                `bytes=A-B` answers 206 with Content-Range (A past the end:
 //                                416 with `Content-Range: bytes */N`), unless If-Range names
 //                                another ETag or date than the file's: then 200, the whole file.
-//                                With ranges 0 every answer is 200. cut K: the next response for
-//                                <name> (one only) sends K body bytes, then closes the connection
-//                                (hang 1: keeps it open, sending nothing more, until the client
-//                                goes away); cut_response R: the R-th response is the one
-//                                cut (default 1, the next). change_after C: after its C-th response the file
+//                                With ranges 0 every answer is 200. cut K: the first response
+//                                that reaches the file's byte K (one only) stops before it and
+//                                closes the connection (hang 1: keeps it open, sending nothing
+//                                more, until the client goes away). change_after C: after its C-th response the file
 //                                becomes version V+1 (same size), as if changed between requests.
 //                                Cache-Control: no-store (a browser's cache stays out of it)
 //   /resumable-log/<name>        200 application/json: [{"range": R, "if_range": I,
@@ -143,9 +142,8 @@ struct Resumable {
   unsigned version = 1;
   std::string validator = "etag";  // etag | date | none
   bool ranges = true;
-  std::uint64_t cut = 0;            // the next response stops after this many body bytes (0 = not)
+  std::uint64_t cut = 0;            // the first response reaching this byte stops before it (0 = not)
   bool hang = false;                // ... and then holds the connection open instead of closing it
-  std::uint64_t cut_response = 1;   // which response (since the set) is cut
   std::uint64_t change_after = 0;   // after this many responses the version goes up by one (0 = never)
   json::array log;                  // {"range", "if_range", "accept_encoding"} per request since the last set
 };
@@ -524,8 +522,6 @@ awaitable<bool> resumable(Exchange& ex, std::string_view name) {
     found->second.log.push_back(json::object{
         {"range", range}, {"if_range", if_range}, {"accept_encoding", sv(ex.req[http::field::accept_encoding])}});
     file = found->second;
-    if (file.cut > 0 && found->second.log.size() >= file.cut_response) found->second.cut = 0;  // one response only
-    else file.cut = 0;
     if (file.change_after > 0 && found->second.log.size() == file.change_after) ++found->second.version;
   }
   const std::string etag = "\"v" + std::to_string(file.version) + "\"";
@@ -552,6 +548,14 @@ awaitable<bool> resumable(Exchange& ex, std::string_view name) {
   }
   const std::uint64_t first = wanted ? wanted->first : 0;
   const std::uint64_t count = wanted ? wanted->second - first + 1 : file.bytes;
+  if (file.cut > first && file.cut < first + count) {  // this response is the one cut, once
+    std::lock_guard lock(ex.cfg.resumables->mutex);
+    auto& stored = ex.cfg.resumables->files[std::string(name)];
+    if (stored.cut == file.cut) stored.cut = 0;
+    else file.cut = 0;  // another request took it meanwhile
+  } else {
+    file.cut = 0;
+  }
   http::response<http::empty_body> res{wanted ? http::status::partial_content : http::status::ok, ex.req.version()};
   res.set(http::field::content_type, "application/octet-stream");
   set_headers(res);
@@ -565,7 +569,7 @@ awaitable<bool> resumable(Exchange& ex, std::string_view name) {
     co_await ex.write_pattern(offset + first, count);
     co_return res.keep_alive();
   }
-  co_await ex.write_pattern(offset + first, std::min(file.cut, count));
+  co_await ex.write_pattern(offset + first, file.cut - first);
   if (file.hang) {  // until the client goes away: the read throws on EOF, reset or server stop
     std::array<char, 4096> ignored;
     for (;;) co_await ex.sock.async_read_some(asio::buffer(ignored), use_awaitable);
@@ -764,7 +768,6 @@ awaitable<bool> route(Exchange& ex) {
     file.cut = ex.number("cut", 0);
     file.hang = ex.number("hang", 0) != 0;
     file.change_after = ex.number("change_after", 0);
-    file.cut_response = std::max<std::uint64_t>(ex.number("cut_response", 1), 1);
     {
       std::lock_guard lock(ex.cfg.resumables->mutex);
       ex.cfg.resumables->files[std::string(*name)] = std::move(file);

@@ -153,8 +153,8 @@ TEST_CASE("pieces: http_cancel in the middle of a later piece: one -3, no file l
   if (!pieces(http)) return;
   TempDir dir;
   const fs::path target = dir / "pack.bin";
-  // The third response sends 1000 bytes, then holds the connection open.
-  control(http, "/resumable-set/pieces-cancel?cut=1000&hang=1&cut_response=3&bytes=" + std::to_string(size));
+  // The third piece stops after 1000 bytes, and the connection stays open.
+  control(http, "/resumable-set/pieces-cancel?hang=1&cut=" + std::to_string(2 * piece + 1000) + "&bytes=" + std::to_string(size));
   const RequestId id = http.http_get_file(url("/resumable/pieces-cancel"), target.string());
   REQUIRE(id >= 0);
   const auto into_third_piece = static_cast<std::int64_t>(2 * piece);
@@ -183,7 +183,7 @@ TEST_CASE("pieces: the stall timeout counts per piece, and a stalled piece fails
   if (!pieces(http)) return;
   TempDir dir;
   const fs::path target = dir / "pack.bin";
-  control(http, "/resumable-set/pieces-stall?cut=1000&hang=1&cut_response=4&bytes=" + std::to_string(size));
+  control(http, "/resumable-set/pieces-stall?hang=1&cut=" + std::to_string(3 * piece + 1000) + "&bytes=" + std::to_string(size));
   const RequestId id = http.http_get_file(url("/resumable/pieces-stall"), target.string());
   REQUIRE(id >= 0);
   const Frames frames = run_until_final(http, {id}, {.timeout = 60s});

@@ -49,8 +49,9 @@ struct Capabilities {
   // Options::max_connections).
   std::size_t connections_per_host = 0;
   // RequestOptions::resume is honoured: an interrupted http_get_file leaves its partial file,
-  // and the next call continues it with a Range request. False (the browser, whose XHR hands
-  // over no part of a body that failed): resume has no effect, every download starts at zero.
+  // and the next call continues it with a Range request. The browser keeps whole pieces only
+  // (ranged_downloads; its XHR hands over no part of a body that failed), and only with
+  // Options::web_piece_bytes > 0; false: resume has no effect, every download starts at zero.
   bool resume_downloads = false;
   // http_get_file fetches a large body in Range pieces of Options::web_piece_bytes when the
   // server answers ranges (the browser, whose XHR holds a whole response in memory); false:
