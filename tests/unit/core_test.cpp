@@ -630,3 +630,18 @@ TEST_CASE("a progress event held back by DispatchLimits reports the newest figur
   CHECK(events[0].size_downloaded() == 5);
   CHECK(f.frame().empty());
 }
+
+TEST_CASE("web_piece_bytes reaches the backend, and only http_get_file may be fetched in pieces") {
+  CHECK(Fixture().script->settings().web_piece_bytes == 8u << 20);  // the default
+  Options options;
+  options.web_piece_bytes = 64u << 10;
+  TempDir dir;
+  Fixture f(options);
+  CHECK(f.script->settings().web_piece_bytes == 64u << 10);
+  const RequestId file = f.http->http_get_file("http://example.test/pack", (dir / "pack.bin").string());
+  const RequestId body = f.http->http_get("http://example.test/pack");
+  REQUIRE(file >= 0);
+  REQUIRE(body >= 0);
+  CHECK(f.script->transfer(file).may_fetch_in_pieces);
+  CHECK_FALSE(f.script->transfer(body).may_fetch_in_pieces);
+}
