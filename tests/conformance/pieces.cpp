@@ -3,11 +3,10 @@
 // hang mid-response, and log the Range and If-Range headers each request carried. A small
 // web_piece_bytes makes a 300 KB file five pieces. Where the backend fetches no pieces (natively:
 // curl streams the body to the file) each case says so and returns.
+#include "conformance/resumable_files.hpp"
 #include "support/game_loop.hpp"
 
 #include <doctest/doctest.h>
-
-#include <boost/json.hpp>
 
 #include <filesystem>
 #include <string>
@@ -26,27 +25,6 @@ Options pieced() {
   Options options;
   options.web_piece_bytes = piece;
   return options;
-}
-
-std::string control(Http& http, const std::string& path_and_query) {
-  const RequestId id = http.http_get(url(path_and_query));
-  REQUIRE(id >= 0);
-  const AsyncLoad e = run_until_final(http, {id}).final_event(id);
-  INFO(describe(e));
-  REQUIRE(e.status() == Status::complete);
-  REQUIRE(e.http_status() == 200);
-  return std::string(e.result());
-}
-
-// The Range and If-Range header of each request the server got for /resumable/<name>.
-std::vector<std::string> ranges_received(Http& http, const std::string& name, std::vector<std::string>& if_ranges) {
-  const boost::json::value log = boost::json::parse(control(http, "/resumable-log/" + name));
-  std::vector<std::string> ranges;
-  for (const auto& entry : log.as_array()) {
-    ranges.emplace_back(entry.at("range").as_string());
-    if_ranges.emplace_back(entry.at("if_range").as_string());
-  }
-  return ranges;
 }
 
 // "bytes=a-b" of piece i, as the backend asks for it.
@@ -70,11 +48,9 @@ TEST_CASE("pieces: a file of several pieces is byte-identical, one final event, 
   TempDir dir;
   const fs::path target = dir / "pack.bin";
   control(http, "/resumable-set/pieces?bytes=" + std::to_string(size));
-  const RequestId id = http.http_get_file(url("/resumable/pieces"), target.string());
-  REQUIRE(id >= 0);
-  const Frames frames = run_until_final(http, {id}, {.timeout = 60s});
-  frames.check_lifecycle(id);  // one final, progress non-decreasing
-  const AsyncLoad e = frames.final_event(id);
+  Frames frames;
+  const AsyncLoad e = download(http, "pieces", target, {}, &frames);  // one final, progress non-decreasing
+  const RequestId id = e.id();
   INFO(describe(e));
   CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
@@ -94,7 +70,7 @@ TEST_CASE("pieces: a file of several pieces is byte-identical, one final event, 
   }
 
   std::vector<std::string> if_ranges;
-  CHECK(ranges_received(http, "pieces", if_ranges) ==
+  CHECK(ranges_received(http, "pieces", &if_ranges) ==
         std::vector<std::string>{piece_range(0), piece_range(1), piece_range(2), piece_range(3), piece_range(4)});
   CHECK(if_ranges == std::vector<std::string>{"", "\"v1\"", "\"v1\"", "\"v1\"", "\"v1\""});
 }
@@ -105,18 +81,14 @@ TEST_CASE("pieces: a server without ranges gets one request, its 200 is the whol
   TempDir dir;
   const fs::path target = dir / "pack.bin";
   control(http, "/resumable-set/pieces-no-ranges?ranges=0&bytes=" + std::to_string(size));
-  const RequestId id = http.http_get_file(url("/resumable/pieces-no-ranges"), target.string());
-  REQUIRE(id >= 0);
-  const Frames frames = run_until_final(http, {id}, {.timeout = 60s});
-  frames.check_lifecycle(id);
-  const AsyncLoad e = frames.final_event(id);
+  const AsyncLoad e = download(http, "pieces-no-ranges", target);
   INFO(describe(e));
   CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
   CHECK(e.size_downloaded() == static_cast<std::int64_t>(size));
   CHECK(read_file(target) == expected_resumable_bytes(1, 0, size));
   std::vector<std::string> if_ranges;
-  CHECK(ranges_received(http, "pieces-no-ranges", if_ranges) == std::vector<std::string>{piece_range(0)});
+  CHECK(ranges_received(http, "pieces-no-ranges", &if_ranges) == std::vector<std::string>{piece_range(0)});
 }
 
 TEST_CASE("pieces: a file that changes between pieces starts over with the new file's 200") {
@@ -126,11 +98,7 @@ TEST_CASE("pieces: a file that changes between pieces starts over with the new f
   const fs::path target = dir / "pack.bin";
   // Version 2 from the third request on: If-Range "v1" no longer holds, the server sends all of v2.
   control(http, "/resumable-set/pieces-changed?change_after=2&bytes=" + std::to_string(size));
-  const RequestId id = http.http_get_file(url("/resumable/pieces-changed"), target.string());
-  REQUIRE(id >= 0);
-  const Frames frames = run_until_final(http, {id}, {.timeout = 60s});
-  frames.check_lifecycle(id);
-  const AsyncLoad e = frames.final_event(id);
+  const AsyncLoad e = download(http, "pieces-changed", target);
   INFO(describe(e));
   CHECK(e.status() == Status::complete);
   CHECK(e.http_status() == 200);
@@ -140,7 +108,7 @@ TEST_CASE("pieces: a file that changes between pieces starts over with the new f
   CHECK_MESSAGE(read_file(target) == expected_resumable_bytes(2, 0, size), "not the new file alone");
   CHECK(list_tree(dir.path()) == std::vector<std::string>{"pack.bin"});
   std::vector<std::string> if_ranges;
-  CHECK(ranges_received(http, "pieces-changed", if_ranges) ==
+  CHECK(ranges_received(http, "pieces-changed", &if_ranges) ==
         std::vector<std::string>{piece_range(0), piece_range(1), piece_range(2)});
   CHECK(if_ranges == std::vector<std::string>{"", "\"v1\"", "\"v1\""});
 }
@@ -169,7 +137,7 @@ TEST_CASE("pieces: http_cancel in the middle of a later piece: one -3, no file l
   CHECK(e.status() == Status::cancelled);
   CHECK(list_tree(dir.path()).empty());
   std::vector<std::string> if_ranges;
-  CHECK(ranges_received(http, "pieces-cancel", if_ranges) ==
+  CHECK(ranges_received(http, "pieces-cancel", &if_ranges) ==
         std::vector<std::string>{piece_range(0), piece_range(1), piece_range(2)});
 }
 
@@ -181,11 +149,7 @@ TEST_CASE("pieces: the stall timeout counts per piece, and a stalled piece fails
   TempDir dir;
   const fs::path target = dir / "pack.bin";
   control(http, "/resumable-set/pieces-stall?hang=1&cut=" + std::to_string(3 * piece + 1000) + "&bytes=" + std::to_string(size));
-  const RequestId id = http.http_get_file(url("/resumable/pieces-stall"), target.string());
-  REQUIRE(id >= 0);
-  const Frames frames = run_until_final(http, {id}, {.timeout = 60s});
-  frames.check_lifecycle(id);
-  const AsyncLoad e = frames.final_event(id);
+  const AsyncLoad e = download(http, "pieces-stall", target);
   INFO(describe(e));
   CHECK(e.status() == Status::timeout);
   CHECK(e.size_downloaded() >= static_cast<std::int64_t>(3 * piece));  // the pieces that arrived count

@@ -5,11 +5,10 @@
 // its last whole piece. Where Capabilities::resume_downloads is false each case asserts the
 // documented answer instead: every download starts at zero and an interrupted one leaves nothing
 // behind.
+#include "conformance/resumable_files.hpp"
 #include "support/game_loop.hpp"
 
 #include <doctest/doctest.h>
-
-#include <boost/json.hpp>
 
 #include <filesystem>
 #include <string>
@@ -63,44 +62,6 @@ std::vector<std::string> if_ranges_after_first(std::size_t requests, const std::
   std::vector<std::string> if_ranges(requests, validator);
   if (!if_ranges.empty()) if_ranges[0] = "";
   return if_ranges;
-}
-
-// A GET of the server's control endpoints, through asyncload like everything else here.
-std::string control(Http& http, const std::string& path_and_query) {
-  const RequestId id = http.http_get(url(path_and_query));
-  REQUIRE(id >= 0);
-  Frames frames = run_until_final(http, {id});
-  const AsyncLoad e = frames.final_event(id);
-  INFO(describe(e));
-  REQUIRE(e.status() == Status::complete);
-  REQUIRE(e.http_status() == 200);
-  return std::string(e.result());
-}
-
-// The Range header of each request the server got for /resumable/<name>, in order.
-// (And their If-Range and Accept-Encoding headers, when asked for.)
-std::vector<std::string> ranges_received(Http& http, const std::string& name,
-                                         std::vector<std::string>* if_ranges = nullptr,
-                                         std::vector<std::string>* encodings = nullptr) {
-  const boost::json::value log = boost::json::parse(control(http, "/resumable-log/" + name));
-  std::vector<std::string> ranges;
-  for (const auto& entry : log.as_array()) {
-    ranges.emplace_back(entry.at("range").as_string());
-    if (if_ranges) if_ranges->emplace_back(entry.at("if_range").as_string());
-    if (encodings) encodings->emplace_back(entry.at("accept_encoding").as_string());
-  }
-  return ranges;
-}
-
-// One http_get_file to completion: its final event.
-AsyncLoad download(Http& http, const std::string& name, const fs::path& target, const RequestOptions& options,
-                   Frames* frames_out = nullptr) {
-  const RequestId id = http.http_get_file(url("/resumable/" + name), target.string(), options);
-  REQUIRE(id >= 0);
-  Frames frames = run_until_final(http, {id}, {.timeout = 60s});
-  frames.check_lifecycle(id);
-  if (frames_out) *frames_out = frames;
-  return frames.final_event(id);
 }
 
 // The first download of the file, cut short by the server after `cut` bytes.
