@@ -66,7 +66,8 @@ struct Options {
   std::chrono::milliseconds total_timeout{0};        // 0 = off
   int max_redirects = 10;            // 0 = follow none: the 3xx is the final response
   // Over it: -5 (memory and buffer bodies; http_get_file streams and is not limited). The body
-  // never grows past it (in the browser, emscripten_fetch still hands the response over whole).
+  // never grows past it (in the browser the download stops at the first progress event that
+  // shows it larger: the XHR holds the limit plus one progress step at most).
   // 256 MiB by default: a body that would not fit ends in an event, not in the game being
   // killed, on every platform (a wasm32 heap is 2-4 GiB at most and holds the game's own data
   // too). 0 = unlimited, an explicit opt-out.
