@@ -127,6 +127,7 @@ public:
         .blocking_wait = true,
         .connections_per_host = 0,  // only max_connections (no CURLMOPT_MAX_HOST_CONNECTIONS)
         .resume_downloads = true,   // the core sends Range; the sink keeps what arrived
+        .persistent_files = true,   // on disk
     };
   }
 

@@ -27,6 +27,13 @@ void EventQueue::progress(RequestId id, std::int64_t size_downloaded, std::int64
 
 void EventQueue::report_final(Outcome outcome) { push_final(ReadyEvent::Kind::outcome, std::move(outcome)); }
 
+void EventQueue::persisted(RequestId id, std::string error) {
+  Outcome outcome;
+  outcome.id = id;
+  outcome.error = std::move(error);
+  push_final(ReadyEvent::Kind::persisted, std::move(outcome));
+}
+
 void EventQueue::queue_cancelled(Outcome outcome) { push_final(ReadyEvent::Kind::cancelled, std::move(outcome)); }
 
 void EventQueue::push_final(ReadyEvent::Kind kind, Outcome outcome) {

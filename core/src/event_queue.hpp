@@ -25,6 +25,7 @@ struct ReadyEvent {
     outcome,    // Events::report_final: the backend's Outcome
     cancelled,  // queue_cancelled: http_cancel's -3
     superseded, // set by Http: an outcome it acted on itself (a resumed download started over)
+    persisted,  // Events::persisted: outcome has id and, if storing failed, error
   };
   Kind kind = Kind::progress;
   Outcome outcome;
@@ -38,6 +39,7 @@ class EventQueue final : public Events {
 public:
   void progress(RequestId id, std::int64_t size_downloaded, std::int64_t content_length) override;
   void report_final(Outcome outcome) override;
+  void persisted(RequestId id, std::string error) override;
   // Game thread: http_cancel's -3, behind whatever the backend reported before it.
   void queue_cancelled(Outcome outcome);
 

@@ -11,6 +11,9 @@
 //              the queue                                  backend wrote its last byte   cancelled
 //   cancelled  http_cancel() while running or ended;      discarded; the backend may    delivered
 //              the -3 is queued                           still write, harmlessly       (the -3)
+//   persisting its file was committed and the backend     gone: the file is the         delivered
+//              stores it (Backend::persist); the final    target's now
+//              event waits in `held` for Events::persisted
 //
 // A refused call (-1, last_error) never enters `requests`; a request leaves it when its final
 // event is delivered, or with the Http.
@@ -49,7 +52,7 @@ using detail::ReadyEvent;
 
 namespace {
 
-enum class RequestState { running, ended, cancelled };
+enum class RequestState { running, ended, cancelled, persisting };
 
 // Where a request's body goes, chosen by the call; each gives async_load "result" its meaning.
 struct ToMemory {  // http_get, http_post_string, http_request with a body: the body
@@ -75,6 +78,8 @@ struct Request {
   std::int64_t latest_length = -1;     // ... which any waiting progress event reports
   std::int64_t delivered_bytes = -1;   // sizeDownloaded of the last progress event delivered
   std::uint64_t delivered_in = 0;      // the dispatch() that delivered it
+  std::optional<ReadyEvent> held;      // persisting: the final event, result in `held_result`
+  boost::json::value held_result;
 };
 
 using Handler = std::function<void(const AsyncLoad&)>;
@@ -284,6 +289,7 @@ struct Http::State {
   // the backend reported for it is dropped.
   bool deliver_final(Requests::iterator found, ReadyEvent& event, const Handler& handler) {
     Request& request = found->second;
+    if (event.kind == ReadyEvent::Kind::persisted) return deliver_persisted(found, event, handler);
     const bool is_cancel = event.kind == ReadyEvent::Kind::cancelled;
     if (request.state == RequestState::cancelled && !is_cancel) return false;  // the -3 follows
     Outcome& outcome = event.outcome;
@@ -294,12 +300,40 @@ struct Http::State {
     if (auto* to = std::get_if<ToFile>(&request.sink)) {  // both no-ops after a commit
       if (to->sink->resumable() && keeps_partial(outcome.status)) to->sink->keep();
       else to->sink->discard();
+      const bool committed = outcome.status == Status::complete && result.is_string() && !result.get_string().empty();
+      if (committed && backend->persist(found->first, to->sink->target().string())) {
+        request.state = RequestState::persisting;
+        request.held_result = std::move(result);
+        request.held = std::move(event);
+        return false;  // delivered once the backend reports it stored
+      }
     }
     // A body that is not the map's "result" leaves with the batch as well (a result leaves in
     // take_from): a failed or cancelled request's partial one, a buffer-mode one once copied.
     if (auto* to = std::get_if<ToMemory>(&request.sink); to && !completed) spent->take_body_of(std::move(to->sink));
     if (auto* to = std::get_if<ToBuffer>(&request.sink)) spent->take_body_of(std::move(to->sink));
     AsyncLoad load(detail::final_map(outcome, std::move(request.url), std::move(result),
+                                     std::move(event.response_headers)));
+    requests.erase(found);
+    handler(load);
+    spent->take_from(load.map_);
+    return true;
+  }
+
+  // The held final event of a file the backend stored (or could not store: then -4, the file
+  // in place but not kept).
+  bool deliver_persisted(Requests::iterator found, const ReadyEvent& stored, const Handler& handler) {
+    Request& request = found->second;
+    if (request.state != RequestState::persisting) return false;
+    ReadyEvent event = std::move(*request.held);
+    boost::json::value result = std::move(request.held_result);
+    if (!stored.outcome.error.empty()) {
+      event.outcome.status = Status::file_error;
+      event.outcome.error = "'" + detail::quote(result.get_string()) +
+                            "' was written but could not be stored for later runs: " + stored.outcome.error;
+      result = "";
+    }
+    AsyncLoad load(detail::final_map(event.outcome, std::move(request.url), std::move(result),
                                      std::move(event.response_headers)));
     requests.erase(found);
     handler(load);
@@ -374,6 +408,8 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
     return s.submit(url, std::move(transfer), ToFile{std::make_shared<FileSink>(std::move(target)), {}});
 
   // Resumable (README "Resumable downloads"): the plan says what an earlier call left.
+  if (!s.backend->files_ready())
+    return s.refuse("a resumable download must wait until the persistent_root is read back (Http::files_ready())");
   if (s.resuming(target))
     return s.refuse("a resumable download to '" + detail::quote(target.string()) + "' is already in flight");
   detail::ResumePlan plan = detail::plan_resume(target, transfer.url);
@@ -440,7 +476,8 @@ std::chrono::milliseconds Http::http_get_connect_timeout() const { return state_
 bool Http::http_cancel(RequestId id) {
   State& s = *state_;
   auto found = s.requests.find(id);
-  if (found == s.requests.end() || found->second.state == RequestState::cancelled) return false;
+  if (found == s.requests.end()) return false;
+  if (found->second.state == RequestState::cancelled || found->second.state == RequestState::persisting) return false;
   Request& request = found->second;
   request.state = RequestState::cancelled;
   s.backend->cancel(id);
@@ -494,6 +531,7 @@ bool Http::wait(std::chrono::milliseconds timeout) {
 }
 
 Capabilities Http::capabilities() const { return state_->capabilities; }
+bool Http::files_ready() const { return state_->backend->files_ready(); }
 std::size_t Http::in_flight() const { return state_->requests.size(); }
 const std::string& Http::last_error() const { return state_->last_error; }
 

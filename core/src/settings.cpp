@@ -24,6 +24,7 @@ BackendSettings backend_settings(const Options& resolved) {
       .ca_file = resolved.ca_file,
       .user_agent = resolved.user_agent,
       .web_piece_bytes = resolved.web_piece_bytes,
+      .persistent_root = resolved.persistent_root,
   };
 }
 

@@ -142,8 +142,9 @@ public:
   std::chrono::milliseconds http_get_connect_timeout() const;
 
   // Extension (GameMaker has none): stops a request. Its final event is status -3, delivered by
-  // a later dispatch(); nothing else is delivered for it. False if the id is unknown or its
-  // final event was already delivered or queued as cancelled.
+  // a later dispatch(); nothing else is delivered for it. False if the id is unknown, its final
+  // event was already delivered or queued as cancelled, or its file is already in place (being
+  // stored under Options::persistent_root).
   bool http_cancel(RequestId id);
 
   // Once per frame: hands every ready event to `handler` in order, on this thread, and returns
@@ -159,6 +160,11 @@ public:
   bool wait(std::chrono::milliseconds timeout);
 
   Capabilities capabilities() const;
+  // Extension: false while the browser reads Options::persistent_root back from IndexedDB
+  // (a few frames after the Http is made); until then files kept there from an earlier run are
+  // not yet visible and a resumable download is refused. Downloads called meanwhile wait.
+  // Always true elsewhere.
+  bool files_ready() const;
   std::size_t in_flight() const;  // accepted requests whose final event was not yet delivered
   const std::string& last_error() const;  // why the last refused call returned -1
 

@@ -57,6 +57,9 @@ struct Capabilities {
   // server answers ranges (the browser, whose XHR holds a whole response in memory); false:
   // one request, its body streamed to the file.
   bool ranged_downloads = false;
+  // A downloaded file outlives the program: on disk natively; in the browser only under
+  // Options::persistent_root (IndexedDB), so false there while it is "".
+  bool persistent_files = false;
 };
 
 // One Http's settings; each field says what 0 or "" means (core/src/settings.hpp applies it).
@@ -81,6 +84,11 @@ struct Options {
   // memory holds one piece, not the whole file (README "Big files in the browser"). 0 = one
   // request for the whole body. Natively ignored: curl streams to the file.
   std::size_t web_piece_bytes = 8u << 20;
+  // Browser only: a folder of Emscripten's file system kept in IndexedDB (IDBFS), so that what
+  // http_get_file commits under it survives a page reload; its final event comes once the file
+  // is stored (README "Files that survive a reload"). "" = off. Natively ignored: files are on
+  // disk already.
+  std::string persistent_root;
 };
 
 // One request's settings (the trailing argument of every http_* call). An unset field takes the

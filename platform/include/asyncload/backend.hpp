@@ -90,6 +90,8 @@ public:
   // The transfer ended (any way but a cancel): its one final report. The backend has stopped
   // writing into the sink.
   virtual void report_final(Outcome outcome) = 0;
+  // The file that Backend::persist() was asked to store is stored ("") or could not be (why).
+  virtual void persisted(RequestId id, std::string error) = 0;
 };
 
 // What the game thread is done with: the bodies and response headers of the async_load maps one
@@ -107,6 +109,7 @@ struct BackendSettings {
   std::string ca_file;               // extra trusted CA bundle (PEM); "" = system
   std::string user_agent;            // never empty here
   std::size_t web_piece_bytes = 0;   // web: Range piece size of a file download; 0 = no pieces
+  std::string persistent_root;       // web: the folder kept in IndexedDB; "" = none
 };
 
 class Backend {
@@ -126,6 +129,13 @@ public:
   // Frees `spent` when convenient, never blocking the caller for long. The default frees it
   // here; a backend with a thread of its own frees it there.
   virtual void release(std::unique_ptr<Spent> spent) { spent.reset(); }
+  // False while the backend cannot yet take file work: the browser reads persistent_root back
+  // from IndexedDB after bind(). Transfers started meanwhile wait inside the backend.
+  virtual bool files_ready() const { return true; }
+  // Called on the game thread once the core committed request `id`'s download onto `path`.
+  // True: the backend stores it durably and then calls Events::persisted(id, ...), and the core
+  // holds the final event until then. False (the default): the file is as durable as it gets.
+  virtual bool persist(RequestId /*id*/, const std::string& /*path*/) { return false; }
 };
 
 // The backend this build was compiled for: defined by the backend folder CMake builds

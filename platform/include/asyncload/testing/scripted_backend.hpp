@@ -40,6 +40,7 @@ public:
         .blocking_wait = true,
         .connections_per_host = 0,
         .resume_downloads = true,
+        .persistent_files = true,
     };
   }
 
@@ -60,12 +61,24 @@ public:
     ++releases_;
     released_bytes_ += spent->bytes;
   }
+  bool files_ready() const override { return files_ready_; }
+  // Like the browser: a file committed under BackendSettings::persistent_root waits for store().
+  bool persist(RequestId id, const std::string& path) override {
+    const std::string& root = settings_.persistent_root;
+    if (root.empty() || !path.starts_with(root)) return false;
+    persisting_.push_back(id);
+    return true;
+  }
 
   // ---- the script ----
   bool running(RequestId id) const { return running_.count(id) != 0; }
   const Transfer& transfer(RequestId id) const { return running_.at(id); }
   const std::vector<RequestId>& started() const { return started_; }
   const std::vector<RequestId>& cancelled() const { return cancelled_; }
+  const std::vector<RequestId>& persisting() const { return persisting_; }  // persist() said true
+  void set_files_ready(bool ready) { files_ready_ = ready; }
+  // Reports a persisting file stored ("") or not (why).
+  void store(RequestId id, std::string error = {}) { events_->persisted(id, std::move(error)); }
   const BackendSettings& settings() const { return settings_; }
   std::size_t releases() const { return releases_; }  // release() calls so far
   std::size_t released_bytes() const { return released_bytes_; }  // their Spent::bytes
@@ -132,6 +145,8 @@ private:
   std::map<RequestId, Progress> progress_;
   std::vector<RequestId> started_;
   std::vector<RequestId> cancelled_;
+  std::vector<RequestId> persisting_;
+  bool files_ready_ = true;
   std::size_t releases_ = 0;
   std::size_t released_bytes_ = 0;
 };
