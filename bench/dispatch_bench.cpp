@@ -150,6 +150,8 @@ public:
   void start(Transfer transfer) override { inner_->start(std::move(transfer)); }
   void cancel(RequestId id) override { inner_->cancel(id); }
   void release(std::unique_ptr<Spent> spent) override { inner_->release(std::move(spent)); }
+  bool files_ready() const override { return inner_->files_ready(); }
+  bool persist(RequestId id, const std::string& path) override { return inner_->persist(id, path); }
   ~CountingBackend() override { inner_.reset(); }
 
   void wait_for_finals(std::int64_t n) {
@@ -166,6 +168,7 @@ private:
     ++finals_;
     finished_.notify_all();
   }
+  void persisted(RequestId id, std::string error) override { events_->persisted(id, std::move(error)); }
 
   std::unique_ptr<Backend> inner_;
   Events* events_ = nullptr;

@@ -19,7 +19,7 @@
 //
 // Body bytes reach the sink once, at the end: XHR hands the whole response over at onload.
 //
-// A file in pieces (Transfer::may_fetch_in_pieces, BackendSettings::web_piece_bytes > 0): so that
+// A file in pieces (Transfer::Pieces::file, BackendSettings::web_piece_bytes > 0): so that
 // memory holds one piece and not the whole file, http_get_file asks for `Range: bytes=0-(P-1)`.
 //   - a 206 with `Content-Range: bytes 0-b/total` means ranges work: the sink begins once, as for
 //     a 200 of the whole file, each piece's bytes are appended, and the next piece is asked for
@@ -37,12 +37,29 @@
 // The sink begins as soon as the first piece's head is in (its first progress), so that a
 // resumed download's bar starts at the bytes already there.
 //
+// A body in memory in pieces (Transfer::Pieces::memory, http_get): the first request goes
+// without Range, so that a small body (the usual case) keeps its one request and its content
+// coding. If its head shows a 200 larger than a piece, with Accept-Ranges: bytes and no
+// Content-Encoding, that request is aborted at its first progress and the body is asked for in
+// pieces from byte 0 under the head's validator, as a file is: the XHR and the fetch's copy in
+// the wasm heap then hold one piece, the sink the body (sized once from Content-Range). What the
+// aborted request had received is fetched again (it is at most what arrived before the first
+// progress event).
+//
 // A resumed download (RequestOptions::resume: the core's Transfer carries `Range: bytes=N-` and
 // If-Range) is fetched in pieces from N with that If-Range, and reports what one 206 for the
 // rest would have: http_status 206, content_length and sizes counted from N (the core adds the
 // N bytes already there). A 200 (the file changed, no ranges), a 416 or a 206 elsewhere to its
 // first piece is handed to the sink and the core as that one response, which starts it over.
 // A failed piece hands nothing over, so a kept partial ends where the last whole piece did.
+//
+// Files that survive a reload (BackendSettings::persistent_root): bind() mounts the folder on
+// IDBFS and reads it back from IndexedDB (FS.syncfs(true)). Reading back replaces what the
+// folder holds, so no transfer is launched until it is done (files_ready). persist() stores
+// every IDBFS mount (FS.syncfs(false)) and reports each file it was asked for once a store that
+// began after the file's commit has ended; files committed while one runs share the next.
+// IndexedDB's callbacks arrive between frames, like the fetch callbacks; a backend destroyed
+// meanwhile is looked up by its token and no longer found.
 //
 // Why the backend queues per origin: browsers run at most 6 HTTP/1.1 connections per host
 // (Chromium's socket-pool group limit; Firefox and Safari use the same figure) and hold further
@@ -65,9 +82,11 @@
 #include <cstring>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 namespace asyncload {
 namespace {
@@ -112,6 +131,16 @@ EM_JS(double, asyncload_xhr_range_total, (unsigned id), {
   return total >= 0 ? total : -1;
 });
 
+// The head of a body in memory, at its first progress: 1 when it is a 200 worth fetching in
+// pieces (see the top of the file), 0 otherwise (and whenever the page may not read the headers).
+EM_JS(int, asyncload_xhr_worth_pieces, (unsigned id, double piece_bytes), {
+  var xhr = Fetch.xhrs.get ? Fetch.xhrs.get(id) : Fetch.xhrs[id - 1];
+  if (!xhr || xhr.readyState < 2 || xhr.status !== 200) return 0;
+  if ((xhr.getResponseHeader('Accept-Ranges') || '').trim().toLowerCase() !== 'bytes') return 0;
+  if (xhr.getResponseHeader('Content-Encoding')) return 0;
+  return Number(xhr.getResponseHeader('Content-Length')) > piece_bytes ? 1 : 0;
+});
+
 using detail::iequals;
 using detail::istarts_with;
 
@@ -145,7 +174,55 @@ std::string origin_of(const std::string& url) {
   return std::string(origin, static_cast<std::size_t>(std::max(length, 0)));
 }
 
+// ---- persistent_root: IDBFS ---------------------------------------------------------------
+
+// Mounts `root` on IDBFS and reads it back; then calls asyncload_idbfs_done(token, 1, failed).
+// Stores every IDBFS mount; then calls asyncload_idbfs_done(token, 0, failed). The last
+// failure's words wait in Module.asyncloadIdbfsError for asyncload_idbfs_error().
+EM_JS(void, asyncload_idbfs_sync, (const char* root, int token, int populate), {
+  if (typeof runtimeKeepalivePush !== 'undefined') runtimeKeepalivePush();
+  var done = function (error) {
+    if (typeof runtimeKeepalivePop !== 'undefined' && runtimeKeepaliveCounter > 0) runtimeKeepalivePop();
+    if (error) Module.asyncloadIdbfsError = error.name ? error.name + ': ' + (error.message || '') : String(error);
+    _asyncload_idbfs_done(token, populate, error ? 1 : 0);
+  };
+  try {
+    if (populate) {
+      var path = UTF8ToString(root);
+      FS.mkdirTree(path);
+      FS.mount(IDBFS, {}, path);
+    }
+    FS.syncfs(!!populate, done);
+  } catch (e) {
+    done(e && e.errno !== undefined ? 'errno ' + e.errno : e);
+  }
+});
+EM_JS(int, asyncload_idbfs_error, (char* out, int size), {
+  return stringToUTF8(Module.asyncloadIdbfsError || 'unknown IndexedDB error', out, size);
+});
+std::string idbfs_error() {
+  char words[512];
+  const int length = asyncload_idbfs_error(words, sizeof words);
+  return std::string(words, static_cast<std::size_t>(std::max(length, 0)));
+}
+
+// True when `path` lies under the folder `root` (both made absolute, as Emscripten's cwd is "/").
+bool lies_under(const std::filesystem::path& path, const std::filesystem::path& root) {
+  const auto p = std::filesystem::absolute(path).lexically_normal();
+  const auto r = std::filesystem::absolute(root).lexically_normal();
+  auto [root_end, path_at] = std::mismatch(r.begin(), r.end(), p.begin(), p.end());
+  return (root_end == r.end() || root_end->empty()) && path_at != p.end();
+}
+
 class FetchBackend;
+
+// The live backends by token: an IndexedDB callback finds its backend here, or not at all once
+// it was destroyed. Never freed: a game's Http in a global is destroyed at exit after any
+// function-local static made later, and its backend still looks itself up here.
+std::unordered_map<int, FetchBackend*>& live_backends() {
+  static auto* live = new std::unordered_map<int, FetchBackend*>;
+  return *live;
+}
 
 struct Job {
   Transfer transfer;
@@ -170,6 +247,7 @@ struct Job {
   std::int64_t file_size = -1;      // from the first 206's Content-Range; -1 before it
   std::string validator;            // If-Range for the pieces after the first
   Headers first_headers;            // the first response's: the final event's
+  bool may_become_pieces = false;   // a body in memory, until its first progress
   bool pieced() const { return piece_bytes > 0; }
 };
 
@@ -211,6 +289,7 @@ Headers response_headers_of(emscripten_fetch_t* fetch) {
 class FetchBackend final : public Backend {
 public:
   ~FetchBackend() override {
+    live_backends().erase(token_);
     for (auto& [id, job] : running_) close(*job);
   }
 
@@ -218,6 +297,41 @@ public:
     events_ = &events;
     max_running_ = settings.max_connections;  // >= 1, resolved by the core
     piece_bytes_ = static_cast<std::int64_t>(settings.web_piece_bytes);
+    root_ = settings.persistent_root;
+    static int next_token = 0;
+    token_ = ++next_token;
+    live_backends()[token_] = this;
+    if (!root_.empty()) {
+      files_ready_ = false;
+      asyncload_idbfs_sync(root_.c_str(), token_, 1);
+    }
+  }
+
+  bool files_ready() const override { return files_ready_; }
+
+  bool persist(RequestId id, const std::string& path) override {
+    if (root_.empty() || !lies_under(path, root_)) return false;
+    if (!unusable_root_.empty()) {
+      events_->persisted(id, unusable_root_);
+      return true;
+    }
+    store_next_.push_back(id);
+    if (!storing_now_) store();
+    return true;
+  }
+
+  // An IndexedDB operation of asyncload_idbfs_sync ended.
+  void idbfs_done(bool populate, bool failed) {
+    if (populate) {
+      if (failed) unusable_root_ = "IndexedDB could not be read back into '" + root_ + "': " + idbfs_error();
+      files_ready_ = true;
+      launch_waiting();
+      return;
+    }
+    storing_now_ = false;
+    const std::string error = failed ? "IndexedDB: " + idbfs_error() : std::string();
+    for (RequestId id : std::exchange(storing_, {})) events_->persisted(id, error);
+    if (!store_next_.empty()) store();
   }
 
   Capabilities capabilities() const override {
@@ -238,6 +352,7 @@ public:
         // In pieces (Options::web_piece_bytes > 0): a failed download keeps its whole pieces.
         .resume_downloads = piece_bytes_ > 0,
         .ranged_downloads = piece_bytes_ > 0,  // Options::web_piece_bytes
+        .persistent_files = !root_.empty(),    // under Options::persistent_root only
     };
   }
 
@@ -263,7 +378,8 @@ public:
     job->backend = this;
     job->origin = origin_of(job->transfer.url);
     job->order = next_order_++;
-    if (job->transfer.may_fetch_in_pieces && piece_bytes_ > 0) {
+    job->may_become_pieces = job->transfer.pieces == Transfer::Pieces::memory && piece_bytes_ > 0;
+    if (job->transfer.pieces == Transfer::Pieces::file && piece_bytes_ > 0) {
       job->piece_bytes = piece_bytes_;
       // A resumed download: the core's Range and If-Range become the pieces' own.
       auto& headers = job->transfer.headers;
@@ -315,6 +431,7 @@ private:
   // has a free connection. launch() may remove a job and re-enter here: no reference into
   // origins_ is held across it.
   void launch_waiting() {
+    if (!files_ready_) return;  // persistent_root is being read back (idbfs_done launches)
     while (running_.size() < max_running_) {
       Origin* next = nullptr;
       for (auto& [key, origin] : origins_) {
@@ -403,6 +520,11 @@ private:
       job.backend->remove_and_report(
           job, failed_outcome(job, Status::too_large,
                               "response body over max_body_bytes (" + std::to_string(limit) + ")"));
+      return;
+    }
+    if (std::exchange(job.may_become_pieces, false) &&
+        asyncload_xhr_worth_pieces(fetch->id, static_cast<double>(job.backend->piece_bytes_))) {
+      job.backend->become_pieces(job, fetch);
       return;
     }
     if (job.transfer.report_progress) job.backend->events_->progress(job.transfer.id, job.received, job.content_length);
@@ -500,6 +622,14 @@ private:
       remove_and_report(job, std::move(outcome));
       return;
     }
+    close_fetch(job);
+    if (!send(job)) remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
+  }
+
+  // A body in memory whose head shows it large: asked for again in pieces from byte 0.
+  void become_pieces(Job& job, emscripten_fetch_t* fetch) {
+    job.piece_bytes = piece_bytes_;
+    job.validator = validator_of(response_headers_of(fetch));
     close_fetch(job);
     if (!send(job)) remove_and_report(job, failed_outcome(job, Status::network_error, "emscripten_fetch refused the request"));
   }
@@ -622,7 +752,20 @@ private:
     job.closing = false;
   }
 
+  // A store of every IDBFS mount, for the files committed so far.
+  void store() {
+    storing_ = std::exchange(store_next_, {});
+    storing_now_ = true;
+    asyncload_idbfs_sync(root_.c_str(), token_, 0);
+  }
+
   Events* events_ = nullptr;
+  int token_ = 0;                     // in live_backends()
+  std::string root_;                  // BackendSettings::persistent_root; "" = none
+  bool files_ready_ = true;           // false while root_ is read back from IndexedDB
+  std::string unusable_root_;         // why root_ could not be read back (every store fails with it)
+  bool storing_now_ = false;          // a store runs, for storing_
+  std::vector<RequestId> storing_, store_next_;
   std::size_t max_running_ = 64;
   std::int64_t piece_bytes_ = 0;  // BackendSettings::web_piece_bytes
   std::unordered_map<RequestId, std::unique_ptr<Job>> running_;
@@ -635,3 +778,9 @@ private:
 std::unique_ptr<Backend> make_fetch_backend() { return std::make_unique<FetchBackend>(); }
 
 }  // namespace asyncload
+
+// asyncload_idbfs_sync's callback, called from JavaScript.
+extern "C" EMSCRIPTEN_KEEPALIVE void asyncload_idbfs_done(int token, int populate, int failed) {
+  const auto& live = asyncload::live_backends();
+  if (auto found = live.find(token); found != live.end()) found->second->idbfs_done(populate != 0, failed != 0);
+}

@@ -390,7 +390,9 @@ Http::~Http() {
 RequestId Http::http_get(std::string_view url, const RequestOptions& options) {
   State& s = *state_;
   const auto settings = s.transfer_settings(options);
-  return s.submit(url, s.make_transfer(url, "GET", {}, {}, settings), ToMemory{s.memory_sink(settings)});
+  Transfer transfer = s.make_transfer(url, "GET", {}, {}, settings);
+  transfer.pieces = Transfer::Pieces::memory;
+  return s.submit(url, std::move(transfer), ToMemory{s.memory_sink(settings)});
 }
 
 RequestId Http::http_get_file(std::string_view url, std::string_view local_target, const RequestOptions& options) {
@@ -403,7 +405,7 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
   const auto settings = s.transfer_settings(options);
   Transfer transfer = s.make_transfer(url, "GET", {}, {}, settings);
   transfer.max_body_bytes = 0;  // does not apply: a file's memory stays bounded whatever its size
-  transfer.may_fetch_in_pieces = true;
+  transfer.pieces = Transfer::Pieces::file;
   if (!options.resume || !s.capabilities.resume_downloads)
     return s.submit(url, std::move(transfer), ToFile{std::make_shared<FileSink>(std::move(target)), {}});
 

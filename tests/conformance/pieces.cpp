@@ -32,6 +32,16 @@ std::string piece_range(std::size_t i) {
   return "bytes=" + std::to_string(i * piece) + "-" + std::to_string((i + 1) * piece - 1);
 }
 
+// One http_get of /resumable/<name> to its final event (lifecycle checked): that event.
+AsyncLoad get_body(Http& http, const std::string& name, Frames* frames_out = nullptr) {
+  const RequestId id = http.http_get(url("/resumable/" + name));
+  REQUIRE(id >= 0);
+  Frames frames = run_until_final(http, {id}, {.timeout = 60s});
+  frames.check_lifecycle(id);
+  if (frames_out) *frames_out = frames;
+  return frames.final_event(id);
+}
+
 bool pieces(Http& http) {
   if (http.capabilities().ranged_downloads) return true;
   MESSAGE("backend " << http.capabilities().backend << " fetches no pieces: one request streams to the file");
@@ -154,6 +164,55 @@ TEST_CASE("pieces: the stall timeout counts per piece, and a stalled piece fails
   CHECK(e.status() == Status::timeout);
   CHECK(e.size_downloaded() >= static_cast<std::int64_t>(3 * piece));  // the pieces that arrived count
   CHECK(list_tree(dir.path()).empty());
+}
+
+TEST_CASE("pieces: a large http_get body is fetched in pieces once its first head shows it, byte-identical") {
+  Http http(pieced());
+  if (!pieces(http)) return;
+  control(http, "/resumable-set/body-pieces?bytes=" + std::to_string(size));
+  Frames frames;
+  const AsyncLoad e = get_body(http, "body-pieces", &frames);
+  INFO(describe(e));
+  CHECK(e.status() == Status::complete);
+  CHECK(e.http_status() == 200);
+  CHECK(e.url() == url("/resumable/body-pieces"));
+  CHECK(e.size_downloaded() == static_cast<std::int64_t>(size));
+  CHECK(e.content_length() == static_cast<std::int64_t>(size));
+  CHECK(e.header("etag") == "\"v1\"");
+  CHECK_MESSAGE(e.result() == expected_resumable_bytes(1, 0, size), "the body differs from the server's");
+  for (const AsyncLoad& p : frames.progress(e.id())) CHECK(p.content_length() == static_cast<std::int64_t>(size));
+  // The first request, without Range, is stopped at its head; then the pieces under its ETag.
+  std::vector<std::string> if_ranges;
+  CHECK(ranges_received(http, "body-pieces", &if_ranges) ==
+        std::vector<std::string>{"", piece_range(0), piece_range(1), piece_range(2), piece_range(3), piece_range(4)});
+  CHECK(if_ranges == std::vector<std::string>{"", "\"v1\"", "\"v1\"", "\"v1\"", "\"v1\"", "\"v1\""});
+}
+
+TEST_CASE("pieces: an http_get body of one piece or less, or from a server without ranges, is one request") {
+  Http http(pieced());
+  if (!pieces(http)) return;
+  control(http, "/resumable-set/body-small?bytes=" + std::to_string(piece));
+  control(http, "/resumable-set/body-no-ranges?ranges=0&bytes=" + std::to_string(size));
+  const AsyncLoad small = get_body(http, "body-small");
+  const AsyncLoad whole = get_body(http, "body-no-ranges");
+  CHECK(small.status() == Status::complete);
+  CHECK(small.result() == expected_resumable_bytes(1, 0, piece));
+  CHECK(whole.status() == Status::complete);
+  CHECK(whole.result() == expected_resumable_bytes(1, 0, size));
+  CHECK(ranges_received(http, "body-small") == std::vector<std::string>{""});
+  CHECK(ranges_received(http, "body-no-ranges") == std::vector<std::string>{""});
+}
+
+TEST_CASE("pieces: an http_get body over max_body_bytes fails with -5 at its head, before any piece") {
+  Options options = pieced();
+  options.max_body_bytes = 2 * piece;
+  Http http(options);
+  if (!pieces(http)) return;
+  control(http, "/resumable-set/body-too-large?bytes=" + std::to_string(size));
+  const AsyncLoad e = get_body(http, "body-too-large");
+  CHECK(e.status() == Status::too_large);
+  CHECK(e.result() == "");
+  CHECK(ranges_received(http, "body-too-large") == std::vector<std::string>{""});  // no piece asked for
 }
 
 }  // TEST_SUITE

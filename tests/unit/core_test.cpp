@@ -631,7 +631,7 @@ TEST_CASE("a progress event held back by DispatchLimits reports the newest figur
   CHECK(f.frame().empty());
 }
 
-TEST_CASE("web_piece_bytes reaches the backend, and only http_get_file may be fetched in pieces") {
+TEST_CASE("web_piece_bytes reaches the backend, and only GET bodies may be fetched in pieces") {
   CHECK(Fixture().script->settings().web_piece_bytes == 8u << 20);  // the default
   Options options;
   options.web_piece_bytes = 64u << 10;
@@ -640,8 +640,17 @@ TEST_CASE("web_piece_bytes reaches the backend, and only http_get_file may be fe
   CHECK(f.script->settings().web_piece_bytes == 64u << 10);
   const RequestId file = f.http->http_get_file("http://example.test/pack", (dir / "pack.bin").string());
   const RequestId body = f.http->http_get("http://example.test/pack");
+  const RequestId post = f.http->http_post_string("http://example.test/pack", "a=1");
+  const RequestId request = f.http->http_request("http://example.test/pack", "GET", {}, "");
+  const RequestId buffer = f.http->http_request("http://example.test/pack", "GET", {}, Buffer::make_grow(16));
   REQUIRE(file >= 0);
   REQUIRE(body >= 0);
-  CHECK(f.script->transfer(file).may_fetch_in_pieces);
-  CHECK_FALSE(f.script->transfer(body).may_fetch_in_pieces);
+  REQUIRE(post >= 0);
+  REQUIRE(request >= 0);
+  REQUIRE(buffer >= 0);
+  CHECK(f.script->transfer(file).pieces == Transfer::Pieces::file);
+  CHECK(f.script->transfer(body).pieces == Transfer::Pieces::memory);
+  CHECK(f.script->transfer(post).pieces == Transfer::Pieces::none);
+  CHECK(f.script->transfer(request).pieces == Transfer::Pieces::none);
+  CHECK(f.script->transfer(buffer).pieces == Transfer::Pieces::none);
 }

@@ -66,9 +66,16 @@ struct Transfer {
   // identity). A resumable download asks so: byte ranges and content codings do not mix. A
   // browser sets Accept-Encoding itself (identity whenever a Range header is sent).
   bool identity_encoding = false;
-  // http_get_file: the body is a file, which a backend may fetch in Range pieces
-  // (BackendSettings::web_piece_bytes, Capabilities::ranged_downloads). Ignored natively.
-  bool may_fetch_in_pieces = false;
+  // Whether a backend whose transport holds a whole response in memory (web/: XHR) may fetch
+  // the body in Range pieces of BackendSettings::web_piece_bytes (Capabilities::ranged_downloads).
+  // Ignored natively, where curl streams.
+  //   none    one request;
+  //   file    http_get_file: in pieces from the first request on;
+  //   memory  http_get: one request, which becomes pieces once its head shows a 200 larger than
+  //           a piece, not content-coded, from a server that answers ranges (small bodies, the
+  //           usual case, keep their one request and their content coding).
+  enum class Pieces { none, file, memory };
+  Pieces pieces = Pieces::none;
 };
 
 // The result of one transfer, reported once through Events::report_final().
