@@ -94,7 +94,7 @@ public:
     // The I/O thread is gone: its state is ours now.
     while (!running_.empty()) remove_silently(*running_.back());
     transfers_.clear();
-    for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
+    for (CURL* easy : idle_handles_) discard_handle(easy);
     curl_multi_cleanup(multi_);
     curl_share_cleanup(cookies_);
   }
@@ -232,8 +232,8 @@ private:
 
   void launch(CurlTransfer& job) {
     CURL* easy = take_idle_handle();
-    CURLcode setup = easy ? job.configure(easy, cookies_, settings_) : CURLE_OUT_OF_MEMORY;
-    if (setup == CURLE_OK && job.watches_stall()) setup = sockets_.watch(easy, &job);
+    CURLcode setup = easy ? job.configure(easy) : CURLE_OUT_OF_MEMORY;
+    if (setup == CURLE_OK) setup = job.watches_stall() ? sockets_.watch(easy, &job) : native::SocketActivity::unwatch(easy);
     const CURLMcode added = setup != CURLE_OK            ? CURLM_OK
                             : fail_point(Call::multi_add) ? CURLM_OUT_OF_MEMORY
                                                           : curl_multi_add_handle(multi_, easy);
@@ -359,27 +359,31 @@ private:
     transfers_.erase(job.id());  // destroys it
   }
 
+  // An idle handle, or a new one with the options all transfers share (prepare_handle).
   CURL* take_idle_handle() {
-    if (idle_handles_.empty()) return fail_point(Call::easy_init) ? nullptr : curl_easy_init();
+    if (idle_handles_.empty()) {
+      CURL* easy = fail_point(Call::easy_init) ? nullptr : curl_easy_init();
+      if (easy && (CurlTransfer::prepare_handle(easy, cookies_, settings_) != CURLE_OK || sockets_.prepare(easy) != CURLE_OK)) {
+        discard_handle(easy);
+        return nullptr;
+      }
+      return easy;
+    }
     CURL* easy = idle_handles_.back();
     idle_handles_.pop_back();
     return easy;
   }
 
-  // Resets a handle that is not (or no longer) in the multi and keeps it for the next launch.
-  // curl_easy_reset keeps the handle's TLS session cache; connections live in the multi.
+  // Keeps a handle that is not (or no longer) in the multi for the next launch, as it is: the
+  // next transfer's configure() sets every option a transfer sets. Connections live in the multi.
   void recycle_handle(CURL* easy) {
-    if (!easy) return;
-    // libcurl 7.88 keeps the list that CURLOPT_COOKIEFILE appends to across curl_easy_reset and
-    // never frees it in curl_easy_cleanup: one leaked node per transfer (found by the asan
-    // preset). Clearing the list frees it; the cookies themselves live on in the share.
-    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, static_cast<char*>(nullptr));
-    curl_easy_reset(easy);
-    idle_handles_.push_back(easy);
+    if (easy) idle_handles_.push_back(easy);
   }
 
   void discard_handle(CURL* easy) {
-    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, static_cast<char*>(nullptr));  // as in recycle_handle
+    // libcurl 7.88 never frees the list CURLOPT_COOKIEFILE appended to if no transfer consumed
+    // it (found by the asan preset); clearing the list frees it. The cookies live in the share.
+    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, static_cast<char*>(nullptr));
     curl_easy_cleanup(easy);
   }
 

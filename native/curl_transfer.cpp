@@ -122,14 +122,9 @@ CurlTransfer::~CurlTransfer() {
 
 // --- the scheduler's transitions ------------------------------------------------------------
 
-CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSettings& settings) {
-  assert(state_ == State::waiting && !easy_);
-  easy_ = easy;
+CURLcode CurlTransfer::prepare_handle(CURL* easy, CURLSH* cookies, const BackendSettings& settings) {
   EasyOptions options(easy);
   auto set = [&](CURLoption option, auto value) { options.set(option, value); };
-
-  set(CURLOPT_PRIVATE, static_cast<void*>(this));
-  set(CURLOPT_URL, with_ascii_host(transfer_.url).c_str());  // curl copies the string
   // Only http and https are ever fetched, also after a redirect.
   set(CURLOPT_PROTOCOLS_STR, "http,https");
   set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -143,20 +138,10 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
   // Lets curl_easy_cleanup/remove_handle detach a resolver thread stuck in getaddrinfo()
   // instead of joining it, so cancel and ~CurlBackend stay prompt while DNS hangs.
   set(CURLOPT_QUICK_EXIT, 1L);
-  set(CURLOPT_ERRORBUFFER, error_buffer_);
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  // Over TLS, wait for a connection still handshaking to say whether it multiplexes rather
-  // than opening one connection per request of a burst. (Cleartext stays HTTP/1.1.)
-  if (detail::istarts_with(transfer_.url, "https:"))
-    set(CURLOPT_PIPEWAIT, 1L);
-  // Not through set(): libcurl 7.88 refuses to resize a receive buffer that is still
-  // allocated, as it stays on a reused handle whose last transfer was removed unfinished.
-  // That transfer then reads with the size the buffer has; it is no reason to fail.
-  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, receive_buffer_bytes);
+  set(CURLOPT_BUFFERSIZE, receive_buffer_bytes);
   // The body is decoded here (content_decoding.hpp), not by libcurl, which never checks that a
-  // compressed stream ended. Accept-Encoding names what that decoder knows, or only identity
-  // for a resumable download (byte ranges count the bytes of one coding).
-  set(CURLOPT_ACCEPT_ENCODING, transfer_.identity_encoding ? "identity" : accepted_encodings);
+  // compressed stream ended.
   set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
   if (!settings.user_agent.empty()) set(CURLOPT_USERAGENT, settings.user_agent.c_str());
   // TLS verification stays at curl's defaults (on). CAINFO replaces curl's default bundle
@@ -164,6 +149,29 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
   // /etc/ssl/certs, with OpenSSL) the system roots stay trusted and ca_file adds to them.
   // On builds with a bundle file only, ca_file becomes the whole trust store.
   if (!settings.ca_file.empty()) set(CURLOPT_CAINFO, settings.ca_file.c_str());
+  set(CURLOPT_WRITEFUNCTION, &on_body);
+  set(CURLOPT_HEADERFUNCTION, &on_header);
+  set(CURLOPT_XFERINFOFUNCTION, &on_progress);
+  return options.result();
+}
+
+CURLcode CurlTransfer::configure(CURL* easy) {
+  assert(state_ == State::waiting && !easy_);
+  easy_ = easy;
+  EasyOptions options(easy);
+  auto set = [&](CURLoption option, auto value) { options.set(option, value); };
+
+  // Every option a transfer may set is set here, each time, to this transfer's value: a reused
+  // handle keeps the previous transfer's (prepare_handle() set the ones all transfers share).
+  set(CURLOPT_PRIVATE, static_cast<void*>(this));
+  set(CURLOPT_URL, with_ascii_host(transfer_.url).c_str());  // curl copies the string
+  set(CURLOPT_ERRORBUFFER, error_buffer_);
+  // Over TLS, wait for a connection still handshaking to say whether it multiplexes rather
+  // than opening one connection per request of a burst. (Cleartext stays HTTP/1.1.)
+  set(CURLOPT_PIPEWAIT, detail::istarts_with(transfer_.url, "https:") ? 1L : 0L);
+  // Accept-Encoding names what the decoder knows, or only identity for a resumable download
+  // (byte ranges count the bytes of one coding).
+  set(CURLOPT_ACCEPT_ENCODING, transfer_.identity_encoding ? "identity" : accepted_encodings);
 
   // max_redirects 0 means "follow none": the 3xx itself is the final response (status 0).
   set(CURLOPT_FOLLOWLOCATION, transfer_.max_redirects > 0 ? 1L : 0L);
@@ -175,19 +183,17 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
   set(CURLOPT_TIMEOUT_MS,  // 0 is curl's "no limit" too; long is 32 bits on Windows
       static_cast<long>(std::min<std::int64_t>(transfer_.total_timeout.count(), LONG_MAX)));
 
-  set(CURLOPT_WRITEFUNCTION, &on_body);
   set(CURLOPT_WRITEDATA, static_cast<void*>(this));
-  set(CURLOPT_HEADERFUNCTION, &on_header);
   set(CURLOPT_HEADERDATA, static_cast<void*>(this));
-  if (transfer_.report_progress || watches_stall()) {
-    set(CURLOPT_XFERINFOFUNCTION, &on_progress);
-    set(CURLOPT_XFERINFODATA, static_cast<void*>(this));
-    set(CURLOPT_NOPROGRESS, 0L);
-  }
+  set(CURLOPT_XFERINFODATA, static_cast<void*>(this));
+  set(CURLOPT_NOPROGRESS, transfer_.report_progress || watches_stall() ? 0L : 1L);
 
+  // The method: a plain GET first (no body, no upload, not HEAD), then what differs from it.
   const std::string& method = transfer_.method;
   const bool sends_body = method != "HEAD" &&
       (!transfer_.body.empty() || method == "POST" || method == "PUT" || method == "PATCH");
+  set(CURLOPT_HTTPGET, 1L);
+  set(CURLOPT_CUSTOMREQUEST, static_cast<char*>(nullptr));
   if (method == "HEAD") {
     set(CURLOPT_NOBODY, 1L);
   } else if (method != "GET" || sends_body) {
@@ -211,6 +217,16 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
   return options.result();
 }
 
+CURL* CurlTransfer::detach_handle() {
+  // The handle may outlive this transfer on the free list: let it point at nothing of ours.
+  if (easy_) {
+    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+    curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, static_cast<char*>(nullptr));
+  }
+  return std::exchange(easy_, nullptr);
+}
+
 void CurlTransfer::entered_multi() {
   assert(state_ == State::waiting && easy_);
   state_ = State::in_flight;
@@ -221,8 +237,6 @@ void CurlTransfer::leave() {
   assert(state_ == State::in_flight || state_ == State::receiving_body);
   state_ = State::leaving;
 }
-
-CURL* CurlTransfer::detach_handle() { return std::exchange(easy_, nullptr); }
 
 // --- curl's callbacks (I/O thread, inside curl_multi_perform) --------------------------------
 

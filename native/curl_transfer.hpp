@@ -54,13 +54,19 @@ public:
   State state() const { return state_; }
   CURL* handle() const { return easy_; }
 
-  // waiting: sets every option on `easy` (fresh or reset), which the transfer holds from now on.
-  CURLcode configure(CURL* easy, CURLSH* cookies, const BackendSettings& settings);
+  // A new easy handle: sets the options every transfer of the backend shares, once. A handle
+  // reused for a later transfer keeps them (and its TLS session cache), which is cheaper than
+  // curl_easy_reset and setting them all again for every small request.
+  static CURLcode prepare_handle(CURL* easy, CURLSH* cookies, const BackendSettings& settings);
+  // waiting: sets this transfer's options on `easy` (prepared; maybe used before), which the
+  // transfer holds from now on.
+  CURLcode configure(CURL* easy);
   // waiting -> in_flight, once the handle is in the multi: the stall and timeout clocks start.
   void entered_multi();
   // -> leaving, before the handle leaves the multi (removing it can run a callback once more).
   void leave();
-  // Hands the handle back once it is out of the multi; nullptr when the transfer had none.
+  // Hands the handle back once it is out of the multi, pointing at nothing of this transfer's;
+  // nullptr when the transfer had none.
   CURL* detach_handle();
 
   bool watches_stall() const { return transfer_.stall_timeout.count() > 0; }

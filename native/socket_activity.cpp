@@ -60,19 +60,32 @@ bool has_bytes_to_read(curl_socket_t socket) {
 
 }  // namespace
 
+// Each pair sets its data before its function: a handle on which a later set failed (torture
+// mode) never calls a function with another transfer's data, or none.
+CURLcode SocketActivity::prepare(CURL* easy) {
+  EasyOptions options(easy);
+  options.set(CURLOPT_SOCKOPTDATA, static_cast<void*>(this));
+  options.set(CURLOPT_SOCKOPTFUNCTION, &on_socket_opened);
+  options.set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
+  options.set(CURLOPT_CLOSESOCKETFUNCTION, &on_socket_closed);
+  return options.result();
+}
+
 CURLcode SocketActivity::watch(CURL* easy, const void* key) {
   Watched& watched = watched_.insert_or_assign(key, Watched{this}).first->second;
   EasyOptions options(easy);
-  options.set(CURLOPT_SOCKOPTFUNCTION, &on_socket_opened);
-  options.set(CURLOPT_SOCKOPTDATA, static_cast<void*>(this));
-  options.set(CURLOPT_CLOSESOCKETFUNCTION, &on_socket_closed);
-  options.set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
-  options.set(CURLOPT_PREREQFUNCTION, &on_request_ready);
   options.set(CURLOPT_PREREQDATA, static_cast<void*>(&watched));
+  options.set(CURLOPT_PREREQFUNCTION, &on_request_ready);
   return options.result();
 }
 
 void SocketActivity::forget(const void* key) { watched_.erase(key); }
+
+CURLcode SocketActivity::unwatch(CURL* easy) {
+  EasyOptions options(easy);
+  options.set(CURLOPT_PREREQFUNCTION, static_cast<curl_prereq_callback>(nullptr));
+  return options.result();
+}
 
 bool SocketActivity::bytes_waiting(const void* key) const {
   const auto found = watched_.find(key);

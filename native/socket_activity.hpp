@@ -25,10 +25,16 @@ namespace asyncload::native {
 
 class SocketActivity {
 public:
-  // Follows the connection of the transfer `key` on `easy`, from now until forget(key).
+  // A new easy handle: every socket it opens is known from now on (connections outlive their
+  // transfers and move between handles, so all are).
+  CURLcode prepare(CURL* easy);
+  // Follows the connection of the transfer `key` on `easy` (prepared), from now until forget(key).
   CURLcode watch(CURL* easy, const void* key);
   // The transfer left the multi (its handle no longer calls back).
   void forget(const void* key);
+  // A reused handle's next transfer is not watched: the handle stops calling back for the
+  // transfer it was watched for.
+  static CURLcode unwatch(CURL* easy);
   // Bytes are waiting on the transfer's connection, and no other watched transfer uses it.
   bool bytes_waiting(const void* key) const;
 
@@ -43,7 +49,7 @@ private:
   static int on_request_ready(void* watched, char* remote_ip, char* local_ip, int remote_port,
                               int local_port);
 
-  std::vector<curl_socket_t> open_;                 // sockets curl opened for watched transfers
+  std::vector<curl_socket_t> open_;                 // every socket curl opened and has not closed
   std::unordered_map<const void*, Watched> watched_;  // node-based: curl holds &Watched
 };
 

@@ -5,6 +5,8 @@
 #include <asyncload/asyncload.hpp>
 #include <asyncload/detail/text.hpp>
 
+#include <algorithm>
+
 namespace asyncload::detail {
 
 boost::json::object header_object(const Headers& headers) {
@@ -89,8 +91,10 @@ const boost::json::object& AsyncLoad::response_headers() const {
   return value && value->is_object() ? value->get_object() : none;
 }
 
-std::string_view AsyncLoad::header(std::string_view lower_case_name) const {
-  return string_or_empty(response_headers(), lower_case_name);
+std::string_view AsyncLoad::header(std::string_view name) const {
+  // The map's keys are lower case; HTTP names are not case-sensitive, so neither is this.
+  const bool lower = std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return string_or_empty(response_headers(), lower ? name : std::string_view(detail::to_lower(name)));
 }
 
 }  // namespace asyncload

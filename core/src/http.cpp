@@ -78,8 +78,8 @@ struct Request {
   std::int64_t latest_length = -1;     // ... which any waiting progress event reports
   std::int64_t delivered_bytes = -1;   // sizeDownloaded of the last progress event delivered
   std::uint64_t delivered_in = 0;      // the dispatch() that delivered it
-  std::optional<ReadyEvent> held;      // persisting: the final event, result in `held_result`
-  boost::json::value held_result;
+  std::optional<ReadyEvent> held{};    // persisting: the final event, result in `held_result`
+  boost::json::value held_result{};
 };
 
 using Handler = std::function<void(const AsyncLoad&)>;

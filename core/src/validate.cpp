@@ -16,6 +16,14 @@ bool is_tchar(unsigned char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
+// True when percent_encode_beyond_ascii(text, also) would change nothing: the usual URL, which
+// is then used as it is (no copy: every request's URL passes through here twice).
+bool plain_ascii(std::string_view text, std::string_view also) {
+  return std::all_of(text.begin(), text.end(), [also](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && also.find(c) == std::string_view::npos;
+  });
+}
+
 // Percent-encodes non-ASCII bytes and those in `also`.
 std::string percent_encode_beyond_ascii(std::string_view text, std::string_view also) {
   return percent_encode(text, [also](unsigned char c) {
@@ -110,8 +118,10 @@ bool is_token(std::string_view text) {
 }
 
 std::string wire_url(std::string_view url) {
+  constexpr std::string_view encoded = "\"<>\\^`{|}";
   const std::size_t end = authority_end(url);
-  return std::string(url.substr(0, end)) + percent_encode_beyond_ascii(url.substr(end), "\"<>\\^`{|}");
+  if (plain_ascii(url.substr(end), encoded)) return std::string(url);
+  return std::string(url.substr(0, end)) + percent_encode_beyond_ascii(url.substr(end), encoded);
 }
 
 std::string check_url(std::string_view url, bool allow_relative) {
@@ -122,14 +132,16 @@ std::string check_url(std::string_view url, bool allow_relative) {
   // Square brackets are only for IPv6 hosts in RFC 3986, yet browsers and servers take them raw
   // in paths and queries ("?a[]=1"): accept them there too.
   const std::size_t end = authority_end(url);
-  const std::string checked = percent_encode_beyond_ascii(url.substr(0, end), {}) +
-                              percent_encode_beyond_ascii(url.substr(end), "[]");
+  std::string encoded;
+  if (!plain_ascii(url.substr(0, end), {}) || !plain_ascii(url.substr(end), "[]"))
+    encoded = percent_encode_beyond_ascii(url.substr(0, end), {}) + percent_encode_beyond_ascii(url.substr(end), "[]");
+  const std::string_view checked = encoded.empty() ? url : std::string_view(encoded);
   auto parsed = boost::urls::parse_uri(checked);
   if (!parsed && allow_relative && boost::urls::parse_relative_ref(checked)) return {};
   if (!parsed) return "invalid URL '" + quote(url) + "': " + parsed.error().message();
   if (!iequals(parsed->scheme(), "http") && !iequals(parsed->scheme(), "https"))
     return "refused URL scheme '" + std::string(parsed->scheme()) + "': only http and https are fetched";
-  const std::string_view raw_authority = url.substr(0, authority_end(url));
+  const std::string_view raw_authority = url.substr(0, end);
   if (!parsed->has_authority() || parsed->encoded_host().empty())
     return "invalid URL '" + quote(url) + "': no host";
   // Clients (and Boost.URL 1.81) disagree on which '@' ends the userinfo, so "http://a@b@c/" could reach either host.

@@ -58,6 +58,8 @@ TEST_CASE("a completed request delivers exactly the async_load keys of GameMaker
   CHECK(done.url() == "http://example.test/scores");
   CHECK(done.header("content-type") == "text/plain");
   CHECK(done.header("x-a") == "1, 2");
+  CHECK(done.header("Content-Type") == "text/plain");  // header names are not case-sensitive
+  CHECK(done.header("X-A") == "1, 2");
   std::vector<std::string> keys;
   for (const auto& kv : done.map()) keys.emplace_back(kv.key());
   CHECK(keys == std::vector<std::string>{"id", "status", "url", "http_status", "result", "response_headers",

@@ -110,7 +110,7 @@ public:
   std::int64_t content_length() const;      // -1 when unknown
   std::int64_t size_downloaded() const;
   const boost::json::object& response_headers() const;  // {} on progress events
-  std::string_view header(std::string_view lower_case_name) const;  // "" when absent
+  std::string_view header(std::string_view name) const;  // any case ("Content-Type"); "" when absent
   std::string_view error() const;           // "" unless status < 0
 
 private:
