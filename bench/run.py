@@ -7,7 +7,7 @@ server: see there):
 
   1. random payloads, generated once, in <work-dir>/www: 1 B, 1 KiB and 1 GiB;
   2. Debian's nginx on a free 127.0.0.1 port with its own config (1 worker process, keep-alive,
-     sendfile, no access log), stopped at the end whatever happens;
+     sendfile, an access log for /resume/ only: the resume case reads it), stopped at the end whatever happens;
   3. each case runs its tools alternately (A B C A B C ...) --reps times; each run is a whole
      process, timed here, its peak RSS taken by GNU time; every program checks its own counts
      (status 200, byte sizes) and a run that miscounts stops the benchmark;
@@ -875,12 +875,14 @@ class Bench:
                               "runs in a fresh page (its own web_runner and Chromium), after a warm-up round of 20 small "
                               "GETs by each peer and a second of frames: a page that had run another step would keep "
                               "that step's wasm heap resident (it never shrinks), hiding what this one needs. This is "
-                              "the kernel's own peak, not a sample, and it counts what the page's own heap figures "
-                              "cannot: the XHR's ArrayBuffer and MEMFS's file are outside the V8 heap "
-                              "(`performance.memory.usedJSHeapSize`, even with `--enable-precise-memory-info`, stayed "
-                              "flat here, see the last column), and the wasm heap (`emscripten_get_heap_size()`, "
-                              "sampled at every progress event and frame) is reserved address space that never "
-                              "shrinks: its figure is the heap's size, not what the step used. The file stays in MEMFS "
+                              "the kernel's own peak, not a sample, and it counts everything the renderer holds, "
+                              "what Chromium keeps of a response before the page sees it included. The page's own "
+                              "figures are information: the wasm heap (`emscripten_get_heap_size()`, sampled at every "
+                              "progress event and frame) is the heap's size, which never shrinks, not what the step "
+                              "touched; the JS heap (`performance.memory.usedJSHeapSize` with "
+                              "`--enable-precise-memory-info`, sampled likewise; XHR's read once, at its `onload`) does "
+                              "count ArrayBuffers and MEMFS's file contents, garbage not yet collected included (what "
+                              "the peaks are made of: \"Not fixed (proposals)\" below). The file stays in MEMFS "
                               "until the step's end (it is unlinked then), so it counts in its step's peak: the target "
                               "allows for it. Throughput (information): the step's own time (asyncload: `http_*` call to the frame "
                               "whose `dispatch()` delivers the final event), paired with the same repetition's XHR."))
@@ -975,7 +977,7 @@ def write_report(bench, path, command, started, load_before, load_after, partial
         lines += ["**Smoke run (toy sizes, one repetition): these figures mean nothing.**", ""]
     lines += [
         f"Written by `{command}` on {started:%Y-%m-%d %H:%M} UTC. Release build (`native-release` preset), "
-        f"nginx from Debian on 127.0.0.1 ({Nginx.WORKERS} worker process, keep-alive, sendfile, no access log), "
+        f"nginx from Debian on 127.0.0.1 ({Nginx.WORKERS} worker process, keep-alive, sendfile, no access log but for the resume case's `/resume/`), "
         "random-byte payloads. Each case runs its tools alternately (A B C A B C ...), "
         f"{bench.reps} times; every figure is a median of those runs; peak RSS is each process's own "
         "(GNU time `%M`). Ratios are paired run by run (this run of A against the same repetition's run of B) "

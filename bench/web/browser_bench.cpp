@@ -13,9 +13,10 @@
 //
 // Memory (bench_start_big): while one big request runs, the wasm heap (emscripten_get_heap_size)
 // and Chrome's JS heap (performance.memory.usedJSHeapSize) are sampled at every progress event
-// and every frame, and their peaks go back with the result. Neither sees the XHR's own
-// ArrayBuffer or MEMFS's file (both outside the V8 heap): bench/run.py's figure is the
-// renderer process's peak RSS, taken from outside (see browser_bench.html, "ack").
+// and every frame, and their peaks go back with the result (information: the wasm heap's size
+// never shrinks, and the JS heap counts garbage not yet collected). bench/run.py's figure is the
+// renderer process's peak RSS, taken from outside (see browser_bench.html, "ack"), which also
+// counts what Chromium holds of a response before the page sees it.
 #include <asyncload/asyncload.hpp>
 
 #include <emscripten/emscripten.h>
