@@ -3,7 +3,7 @@
 //
 //   asyncload_bench --case small   --url U --count 10000 --in-flight 64 [--fps 0|60] [--loop spin|wait]
 //                                  [--issue all|topup] --expect-bytes 1024
-//   asyncload_bench --case file    --url U --out PATH --expect-bytes N
+//   asyncload_bench --case file    --url U --out PATH --expect-bytes N [--resume 1] [--cancel-at F]
 //   asyncload_bench --case body    --url U --expect-bytes N
 //   asyncload_bench --case latency --url U --count 1000 [--fps 1000] --expect-bytes 1
 //   asyncload_bench --case stalls  --url U(big) --small-url U --small-count 1000 --small-per-frame 20
@@ -12,7 +12,10 @@
 //
 // Frames: --fps N > 0 runs a fixed-rate loop (dispatch, then sleep until the next tick);
 // --fps 0 is unthrottled: --loop spin calls dispatch() back to back (a game with no frame cap),
-// --loop wait blocks in Http::wait() between frames (a headless tool). Exactly one JSON line on
+// --loop wait blocks in Http::wait() between frames (a headless tool). The resume case (run.py):
+// --resume 1 passes RequestOptions{.resume = true}; --cancel-at F (0 < F < 1) calls http_cancel
+// at the first progress event past F of the body and succeeds on the -3 that follows (the
+// partial stays for the next --resume 1 run); "cancelled" in the JSON line says whether it did. Exactly one JSON line on
 // stdout; exit 0 only when every request came back 200 with the expected number of bytes.
 #include "common.hpp"
 
@@ -137,25 +140,39 @@ int one_big(const bench::Args& args, bool to_file) {
   const std::string out = to_file ? args.required("out") : std::string();
   const double fps = args.real("fps", 0);
   const char* name = to_file ? "file" : "body";
+  RequestOptions request;
+  request.resume = args.number("resume", 0) != 0;
+  const double cancel_at = args.real("cancel-at", 0);  // 0 = run to the end
 
   // The 1 GiB body case is over the default max_body_bytes (256 MiB) on purpose: no limit here.
   Options options;
   options.max_body_bytes = 0;
   const auto start = Clock::now();
   Http http(options);
-  const RequestId id = to_file ? http.http_get_file(url, out) : http.http_get(url);
+  const RequestId id = to_file ? http.http_get_file(url, out, request) : http.http_get(url);
   if (id < 0) return bench::emit({{"case", name}}, false, http.last_error());
-  bool done = false, ok = false;
+  bool done = false, ok = false, cancelled = false;
   std::int64_t bytes = -1, progress = 0;
+  std::int64_t first_seen = -1, last_seen = -1;  // sizeDownloaded at the first and last progress
   std::string problem;
   FrameClock clock(fps, "wait");
   while (!done) {
     http.dispatch([&](const AsyncLoad& e) {
       if (e.status() == Status::downloading) {
         ++progress;
+        if (first_seen < 0) first_seen = e.size_downloaded();
+        last_seen = e.size_downloaded();
+        if (cancel_at > 0 && !cancelled && e.content_length() > 0 &&
+            static_cast<double>(e.size_downloaded()) > cancel_at * static_cast<double>(e.content_length()))
+          cancelled = http.http_cancel(id);
         return;
       }
       done = true;
+      if (cancel_at > 0 && cancelled) {  // the first half of the resume case: a -3, the partial kept
+        ok = e.status() == Status::cancelled;
+        if (!ok) problem = "cancelled, yet status " + std::to_string(static_cast<int>(e.status()));
+        return;
+      }  // not cancelled (a small body may end before a progress event shows half): checked as usual
       bytes = to_file ? static_cast<std::int64_t>(std::filesystem::file_size(e.result()))
                       : static_cast<std::int64_t>(e.result().size());
       ok = e.status() == Status::complete && e.http_status() == 200 && (expect < 0 || bytes == expect);
@@ -166,7 +183,9 @@ int one_big(const bench::Args& args, bool to_file) {
   }
   const double seconds = bench::seconds_between(start, Clock::now());
   return bench::emit({{"case", name}, {"tool", "asyncload"}, {"bytes", bytes}, {"seconds", seconds},
-                      {"mb_per_s", static_cast<double>(bytes) / seconds / 1e6}, {"progress_events", progress}},
+                      {"mb_per_s", static_cast<double>(bytes) / seconds / 1e6}, {"progress_events", progress},
+                      {"first_progress_bytes", first_seen}, {"last_progress_bytes", last_seen},
+                      {"resume", request.resume}, {"cancelled", cancelled}},
                      ok, problem);
 }
 

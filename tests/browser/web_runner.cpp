@@ -2,10 +2,11 @@
 // page's verdict into an exit status (the browser tests in ctest: web_conformance, web_demo).
 //
 //   web_runner --docroot DIR --page PATH [--timeout SECONDS] [--screenshot FILE.png]
-//              [--expect TEXT]... [--verbose]
+//              [--expect TEXT]... [--chromium-arg ARG]... [--verbose]
 //
 // PATH is relative to DIR and may carry a query (tests/conformance.html?doctest=--test-case=X:
-// the conformance page passes each ?doctest= value to doctest). --verbose passes all of
+// the conformance page passes each ?doctest= value to doctest). --chromium-arg adds one flag to
+// Chromium's command line (the benchmark's --js-flags=--expose-gc). --verbose passes all of
 // Chromium's stderr through (prefixed "chromium: ").
 //
 // How it works:
@@ -97,7 +98,7 @@ constexpr int kExitInterrupted = 130;
 
 constexpr std::string_view kUsage =
     "usage: web_runner --docroot DIR --page PATH [--timeout SECONDS] [--screenshot FILE.png]\n"
-    "                  [--expect TEXT]... [--verbose]\n"
+    "                  [--expect TEXT]... [--chromium-arg ARG]... [--verbose]\n"
     "Serves DIR, opens http://127.0.0.1:<port>/static/PATH?foreign=<second origin> in headless\n"
     "Chromium and exits with the code the page reports to /done?code=N.\n";
 
@@ -107,6 +108,7 @@ struct Args {
   int timeout_s = 120;
   std::string screenshot;
   std::vector<std::string> expect;
+  std::vector<std::string> chromium_args;  // added to Chromium's command line
   bool verbose = false;
 };
 
@@ -122,13 +124,14 @@ std::optional<Args> parse_args(int argc, char** argv) {
       return argv[++i];
     };
     if (arg == "--docroot" || arg == "--page" || arg == "--timeout" || arg == "--screenshot" ||
-        arg == "--expect") {
+        arg == "--expect" || arg == "--chromium-arg") {
       const char* v = value();
       if (!v) return std::nullopt;
       if (arg == "--docroot") a.docroot = v;
       if (arg == "--page") a.page = v;
       if (arg == "--screenshot") a.screenshot = v;
       if (arg == "--expect") a.expect.emplace_back(v);
+      if (arg == "--chromium-arg") a.chromium_args.emplace_back(v);
       if (arg == "--timeout") {
         char* end = nullptr;
         const long t = std::strtol(v, &end, 10);
@@ -645,6 +648,7 @@ int run(const Args& args) {
                                    "--enable-logging=stderr",
                                    "--v=0"};
   if (!args.screenshot.empty()) argv.emplace_back("--remote-debugging-port=0");
+  argv.insert(argv.end(), args.chromium_args.begin(), args.chromium_args.end());
   argv.push_back(page_url);
 
   int pipe_fds[2];
