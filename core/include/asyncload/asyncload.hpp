@@ -155,7 +155,8 @@ public:
 
   // Extension for headless loops (tools, bots, tests): blocks until an event is ready or
   // `timeout` passed; true if one is ready. Where the platform cannot block (the browser) it
-  // returns at once.
+  // returns at once, and so it does over a replay backend (<asyncload/replay.hpp>), whose time
+  // passes only in dispatch() calls.
   bool wait(std::chrono::milliseconds timeout);
 
   Capabilities capabilities() const;
