@@ -17,7 +17,8 @@
 // (any case) are written as "REDACTED", and so is the userinfo of a URL (har::redact_url).
 // Bodies: each over Options::record_max_body_bytes is left out (_asyncload_body_omitted) and
 // capture stops at that size, so recording a big http_get_file holds at most that much; request
-// bodies are always written whole.
+// bodies are always written whole. Everything recorded stays in memory until the file is
+// written: recording is for test sessions, not for a game's whole play time.
 #pragma once
 
 #include <asyncload/backend.hpp>
