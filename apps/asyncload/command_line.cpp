@@ -41,7 +41,7 @@ common options (every command but serve):
                         (Options::max_body_bytes; default: the library's; 0 = no limit)
   --file-root DIR       confine get-file targets under DIR: a relative PATH lands under it,
                         one that escapes it is refused (Options::file_root)
-recording and replay (get, get-file, post, request):
+recording and replay (get, get-file, post, request; --record also for demo):
   --record FILE.har     write every exchange to FILE.har (HAR 1.2) when the run ends; secret
                         headers (Authorization, Cookie, Set-Cookie, ...) are written "REDACTED"
   --replay FILE.har     answer from FILE.har instead of the network (no socket is opened): a
@@ -345,8 +345,9 @@ ParseResult parse(std::span<const std::string> args) {
     return UsageError{"--docroot applies only to serve"};
   const bool requests = cmd.verb == Verb::get || cmd.verb == Verb::get_file || cmd.verb == Verb::post ||
                         cmd.verb == Verb::request;
-  if (har_options_seen && !requests)
-    return UsageError{"--record, --replay and --profile apply only to get, get-file, post and request"};
+  // The demo's server takes a new port every run, so its recording can be made but not replayed.
+  if (har_options_seen && !requests && !(cmd.verb == Verb::demo && !cmd.replay_har && !seen_profile))
+    return UsageError{"--replay and --profile apply only to get, get-file, post and request; --record to those and demo"};
   if (seen_profile && !cmd.replay_har) return UsageError{"--profile applies only with --replay"};
   if (cmd.verb == Verb::serve && !common_seen.empty())
     return UsageError{std::string(common_seen.front()) + " does not apply to serve"};

@@ -197,7 +197,8 @@ TEST_CASE("parse_command_line: --record, --replay and --profile on the request c
         std::string::npos);
   CHECK(parse_error({"get", "http://a/", "--record", "a", "--record", "b"}).find("give it once") != std::string::npos);
   CHECK(parse_error({"serve", "--replay", "s.har"}).find("apply only to get") != std::string::npos);
-  CHECK(parse_error({"demo", "--record", "s.har"}).find("apply only to get") != std::string::npos);
+  CHECK(parse_ok({"demo", "--record", "s.har"}).record_har == "s.har");  // recorded, not replayable
+  CHECK(parse_error({"demo", "--replay", "s.har"}).find("apply only to get") != std::string::npos);
 }
 
 TEST_CASE("parse_command_line: the usage text names every command and option") {
