@@ -29,6 +29,7 @@
 #include "socket_activity.hpp"
 
 #include <asyncload/detail/fault_injection.hpp>
+#include <asyncload/detail/profiles.hpp>
 
 #include <curl/curl.h>
 
@@ -111,25 +112,7 @@ public:
     io_thread_ = std::thread([this] { run(); });
   }
 
-  Capabilities capabilities() const override {
-    return {
-        .backend = "curl",
-        .progress_events = true,
-        .response_headers = true,
-        .cancel = true,
-        .connect_timeout = true,
-        .stall_timeout = true,
-        .total_timeout = true,
-        .file_download = true,
-        .crossorigin = false,    // no CORS outside a browser
-        .redirect_limit = true,
-        .relative_urls = false,  // no page to resolve against
-        .blocking_wait = true,
-        .connections_per_host = 0,  // only max_connections (no CURLMOPT_MAX_HOST_CONNECTIONS)
-        .resume_downloads = true,   // the core sends Range; the sink keeps what arrived
-        .persistent_files = true,   // on disk
-    };
-  }
+  Capabilities capabilities() const override { return detail::curl_capabilities(); }  // platform/
 
   void start(Transfer transfer) override { queue_command(pending_starts_, std::move(transfer)); }
   void cancel(RequestId id) override { queue_command(pending_cancels_, id); }

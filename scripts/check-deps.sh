@@ -47,7 +47,7 @@ python3        python3                bench/run.py
 time           time                   GNU time: peak RSS of each benchmark run
 nginx          nginx                  interop test, benchmark server
 chromium       chromium               browser tests
-node           nodejs                 benchmark peer
+node           nodejs                 benchmark peer; tests/support/validate_har.js (node-har-validator)
 curl           curl                   benchmark peer
 curl-config    libcurl4-openssl-dev   benchmark report
 sudo           -                      setup.sh when not root: a user who is not root has it

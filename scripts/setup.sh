@@ -10,7 +10,7 @@ preset="${1:-native}"
 # programs they run are all here): compilers and libraries, then the programs the tests start.
 packages=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libidn2-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev clang libclang-rt-14-dev
           libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev doctest-dev libbenchmark-dev ca-certificates
-          emscripten chromium nginx python3 time curl nodejs)
+          emscripten chromium nginx python3 time curl nodejs node-har-validator)
 if [ "$preset" = --list ]; then
   printf '%s\n' "${packages[@]}"
   exit 0

@@ -70,6 +70,7 @@
 // Http per game): the page's own requests to the origin, or a second Http, share the browser's 6.
 #include "fetch_backend.hpp"
 
+#include <asyncload/detail/profiles.hpp>
 #include <asyncload/detail/raw_headers.hpp>
 #include <asyncload/detail/text.hpp>
 
@@ -142,19 +143,10 @@ EM_JS(int, asyncload_xhr_worth_pieces, (unsigned id, double piece_bytes), {
 });
 
 using detail::iequals;
-using detail::istarts_with;
-
-// The Fetch standard's forbidden methods and request headers: XHR refuses or silently drops
-// them, so asyncload refuses the call instead.
-constexpr std::string_view forbidden_methods[] = {"CONNECT", "TRACE", "TRACK"};
-constexpr std::string_view forbidden_headers[] = {
-    "Accept-Charset", "Accept-Encoding", "Access-Control-Request-Headers",
-    "Access-Control-Request-Method", "Connection", "Content-Length", "Cookie", "Cookie2", "Date",
-    "DNT", "Expect", "Host", "Keep-Alive", "Origin", "Referer", "Set-Cookie", "TE", "Trailer",
-    "Transfer-Encoding", "Upgrade", "Via"};
 
 // Requests to one origin the browser runs at once over HTTP/1.1 (see above).
-constexpr std::size_t connections_per_origin = 6;
+constexpr std::size_t connections_per_origin = detail::browser_connections_per_origin;
+static_assert(sizeof(emscripten_fetch_attr_t::requestMethod) == detail::emscripten_fetch_method_bytes);
 
 // The origin (scheme://host:port, as the browser groups connections) of `url`, relative URLs
 // resolved against the page; "" if the browser cannot parse it (the core validated it already).
@@ -334,43 +326,12 @@ public:
     if (!store_next_.empty()) store();
   }
 
+  // Both defined in platform/ (asyncload/detail/profiles.hpp), which the replay backend's web
+  // profile shares.
   Capabilities capabilities() const override {
-    return {
-        .backend = "emscripten_fetch",
-        .progress_events = true,
-        .response_headers = true,
-        .cancel = true,
-        .connect_timeout = false,  // the browser has none
-        .stall_timeout = true,
-        .total_timeout = true,
-        .file_download = true,     // into Emscripten's file system
-        .crossorigin = true,
-        .redirect_limit = false,   // XHR follows up to 20 redirects, invisibly
-        .relative_urls = true,
-        .blocking_wait = false,
-        .connections_per_host = connections_per_origin,
-        // In pieces (Options::web_piece_bytes > 0): a failed download keeps its whole pieces.
-        .resume_downloads = piece_bytes_ > 0,
-        .ranged_downloads = piece_bytes_ > 0,  // Options::web_piece_bytes
-        .persistent_files = !root_.empty(),    // under Options::persistent_root only
-    };
+    return detail::emscripten_fetch_capabilities(static_cast<std::size_t>(piece_bytes_), !root_.empty());
   }
-
-  std::string refusal(const Transfer& transfer) const override {
-    if (transfer.method.size() >= sizeof(emscripten_fetch_attr_t::requestMethod))
-      return "HTTP method '" + transfer.method.substr(0, 40) + "...' is too long for emscripten_fetch";
-    for (std::string_view method : forbidden_methods)
-      if (iequals(transfer.method, method)) return "the browser forbids the HTTP method " + transfer.method;
-    if (!transfer.body.empty() && (iequals(transfer.method, "GET") || iequals(transfer.method, "HEAD")))
-      return "the browser sends no body with " + transfer.method;
-    for (const auto& [name, value] : transfer.headers) {
-      for (std::string_view forbidden : forbidden_headers)
-        if (iequals(name, forbidden)) return "the browser forbids the request header " + name;
-      if (istarts_with(name, "Proxy-") || istarts_with(name, "Sec-"))
-        return "the browser forbids the request header " + name;
-    }
-    return {};
-  }
+  std::string refusal(const Transfer& transfer) const override { return detail::browser_refusal(transfer); }
 
   void start(Transfer transfer) override {
     auto job = std::make_unique<Job>();

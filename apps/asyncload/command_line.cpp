@@ -41,6 +41,13 @@ common options (every command but serve):
                         (Options::max_body_bytes; default: the library's; 0 = no limit)
   --file-root DIR       confine get-file targets under DIR: a relative PATH lands under it,
                         one that escapes it is refused (Options::file_root)
+recording and replay (get, get-file, post, request; --record also for demo):
+  --record FILE.har     write every exchange to FILE.har (HAR 1.2) when the run ends; secret
+                        headers (Authorization, Cookie, Set-Cookie, ...) are written "REDACTED"
+  --replay FILE.har     answer from FILE.har instead of the network (no socket is opened): a
+                        request no entry matches fails with -1 naming the closest entry
+  --profile native|web  with --replay: the capabilities and call-time refusals of the native
+                        (libcurl) or the browser (emscripten_fetch) backend (default native)
 get-file options:
   --resume              keep what an interrupted download received and continue it the next
                         time the same URL is fetched to the same PATH with --resume
@@ -77,7 +84,10 @@ enum class Opt {
   data,
   data_file,
   port,
-  docroot
+  docroot,
+  record,
+  replay,
+  profile
 };
 
 struct OptSpec {
@@ -86,7 +96,7 @@ struct OptSpec {
   bool takes_value;
 };
 
-constexpr std::array<OptSpec, 14> option_table{{
+constexpr std::array<OptSpec, 17> option_table{{
     {"--fps", Opt::fps, true},
     {"--no-progress", Opt::no_progress, false},
     {"--connect-timeout", Opt::connect_timeout, true},
@@ -101,6 +111,9 @@ constexpr std::array<OptSpec, 14> option_table{{
     {"--data-file", Opt::data_file, true},
     {"--port", Opt::port, true},
     {"--docroot", Opt::docroot, true},
+    {"--record", Opt::record, true},
+    {"--replay", Opt::replay, true},
+    {"--profile", Opt::profile, true},
 }};
 
 const OptSpec* find_option(std::string_view name) {
@@ -168,6 +181,8 @@ ParseResult parse(std::span<const std::string> args) {
   std::vector<std::string> operands;
   bool seen_data = false;
   bool seen_port = false;
+  bool seen_profile = false;
+  bool har_options_seen = false;  // --record, --replay, --profile
   std::vector<std::string_view> common_seen;  // for "does not apply to serve"
 
   bool options_done = false;
@@ -294,6 +309,22 @@ ParseResult parse(std::span<const std::string> args) {
         seen_port = true;
         break;
       }
+      case Opt::record:
+      case Opt::replay: {
+        auto& slot = spec->opt == Opt::record ? cmd.record_har : cmd.replay_har;
+        if (value.empty()) return UsageError{std::string(name) + ": give a file"};
+        if (slot) return UsageError{std::string(name) + ": give it once"};
+        slot = std::string(value);
+        har_options_seen = true;
+        break;
+      }
+      case Opt::profile:
+        if (value != "native" && value != "web")
+          return UsageError{"--profile: " + quoted(value) + " is neither native nor web"};
+        cmd.profile = std::string(value);
+        seen_profile = true;
+        har_options_seen = true;
+        break;
       case Opt::docroot:
         if (value.empty()) return UsageError{"--docroot: give a directory"};
         if (cmd.docroot) return UsageError{"--docroot: give it once"};
@@ -312,6 +343,12 @@ ParseResult parse(std::span<const std::string> args) {
   if (cmd.verb != Verb::serve && seen_port) return UsageError{"--port applies only to serve"};
   if (cmd.verb != Verb::serve && cmd.docroot)
     return UsageError{"--docroot applies only to serve"};
+  const bool requests = cmd.verb == Verb::get || cmd.verb == Verb::get_file || cmd.verb == Verb::post ||
+                        cmd.verb == Verb::request;
+  // The demo's server takes a new port every run, so its recording can be made but not replayed.
+  if (har_options_seen && !requests && !(cmd.verb == Verb::demo && !cmd.replay_har && !seen_profile))
+    return UsageError{"--replay and --profile apply only to get, get-file, post and request; --record to those and demo"};
+  if (seen_profile && !cmd.replay_har) return UsageError{"--profile applies only with --replay"};
   if (cmd.verb == Verb::serve && !common_seen.empty())
     return UsageError{std::string(common_seen.front()) + " does not apply to serve"};
 

@@ -47,6 +47,10 @@ struct Command {
   std::optional<std::chrono::milliseconds> total_timeout;    // --timeout MS
   std::optional<std::size_t> max_body_bytes;                 // --max-body BYTES
   std::optional<std::string> file_root;                      // --file-root DIR
+  // Deterministic headless runs (get, get-file, post, request).
+  std::optional<std::string> record_har;  // --record FILE.har (Options::record_har)
+  std::optional<std::string> replay_har;  // --replay FILE.har: served by make_replay_backend
+  std::string profile = "native";         // --profile native|web (with --replay)
 
   // serve
   std::uint16_t port = 0;  // --port N; 0 = a free port chosen by the OS

@@ -56,6 +56,7 @@ Options make_options(const Command& command) {
   options.progress_events = command.progress_events;
   if (command.max_body_bytes) options.max_body_bytes = *command.max_body_bytes;
   if (command.file_root) options.file_root = *command.file_root;
+  if (command.record_har) options.record_har = *command.record_har;
   return options;
 }
 

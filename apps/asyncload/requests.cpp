@@ -8,6 +8,8 @@
 #include "progress_bar.hpp"
 
 #include <asyncload/asyncload.hpp>
+#include <asyncload/backend.hpp>
+#include <asyncload/replay.hpp>
 
 #include <unistd.h>
 
@@ -58,7 +60,18 @@ int run_requests(const Command& command) {
     body = std::move(*bytes);
   }
 
-  Http http(make_options(command));
+  // --replay: the recording answers instead of the network (a file that is not a HAR: usage).
+  std::unique_ptr<Backend> backend;
+  if (command.replay_har) {
+    try {
+      backend = make_replay_backend(ReplayOptions{.har = *command.replay_har, .profile = command.profile});
+    } catch (const std::exception& e) {
+      print_line(stderr, "asyncload: --replay: %s", e.what());
+      return exit_usage;
+    }
+  }
+  if (!backend) backend = make_platform_backend();
+  Http http(std::move(backend), make_options(command));
   ProgressBar bar(::isatty(STDERR_FILENO) == 1 && command.progress_events);
   bool failed = false;
   bool stdout_ok = true;

@@ -92,6 +92,12 @@
 //                                no SameSite attribute (Lax by default): another port of the same
 //                                host is the same site, so a credentialed request from there
 //                                stores them and sends them back to either port
+//   /leaderboard/top             200 application/json {"scores": [{"name", "score", "avatar"}
+//                                x 10]}: a fixed top ten, best first; "avatar" is a path here
+//                                (/bytes/N) (examples/leaderboard)
+//   /leaderboard/scores          a POST of {"name": S, "score": N}: 201 application/json
+//                                {"name", "score", "rank"}, rank = 1 + the top-ten scores above N
+//                                (nothing is stored); 400 when the body is not such an object
 //   anything else                404 text/plain "not found"
 #include "testserver/test_server.hpp"
 
@@ -444,6 +450,43 @@ awaitable<bool> echo(Exchange& ex) {
   o["body"] = ex.req.body();
   o["body_length"] = ex.req.body().size();
   co_return co_await ex.send(ex.make(200, json::serialize(o), "application/json"));
+}
+
+// The fixed top ten of /leaderboard/top.
+constexpr std::pair<const char*, std::int64_t> leaderboard_top[] = {
+    {"ann", 9100}, {"bo", 8800}, {"cy", 8350}, {"di", 7900}, {"ed", 7420},
+    {"flo", 7000}, {"gus", 6600}, {"hal", 6150}, {"ivy", 5800}, {"jo", 5500}};
+
+std::string leaderboard_top_json() {
+  json::array scores;
+  std::size_t avatar_bytes = 1000;
+  for (const auto& entry : leaderboard_top) {
+    avatar_bytes += 37;
+    scores.push_back(json::object{{"name", entry.first}, {"score", entry.second},
+                                  {"avatar", "/bytes/" + std::to_string(avatar_bytes)}});
+  }
+  return json::serialize(json::object{{"scores", std::move(scores)}});
+}
+
+// The answer to a posted score; "" when the body is not {"name": string, "score": integer}.
+std::string leaderboard_rank_json(const std::string& body) {
+  boost::system::error_code ec;
+  const json::value posted = json::parse(body, ec);
+  const json::object* o = !ec && posted.is_object() ? &posted.get_object() : nullptr;
+  if (!o || !o->contains("name") || !o->at("name").is_string() || !o->contains("score") || !o->at("score").is_int64())
+    return {};
+  const std::int64_t score = o->at("score").get_int64();
+  std::int64_t rank = 1;
+  for (const auto& entry : leaderboard_top) rank += entry.second > score ? 1 : 0;
+  return json::serialize(json::object{{"name", o->at("name")}, {"score", score}, {"rank", rank}});
+}
+
+awaitable<bool> leaderboard(Exchange& ex, std::string_view what) {
+  if (what == "top") co_return co_await ex.send(ex.make(200, leaderboard_top_json(), "application/json"));
+  if (what != "scores") co_return co_await ex.send(ex.make(404, "not found"));
+  const std::string answer = leaderboard_rank_json(ex.req.body());
+  if (answer.empty()) throw BadRequest("POST {\"name\": string, \"score\": integer}");
+  co_return co_await ex.send(ex.make(201, answer, "application/json"));
 }
 
 awaitable<bool> static_file(Exchange& ex, std::string_view rest) {
@@ -800,6 +843,7 @@ awaitable<bool> route(Exchange& ex) {
     co_return co_await ex.send(std::move(res));
   }
 
+  if (auto what = after(path, "/leaderboard/")) co_return co_await leaderboard(ex, *what);
   if (auto rest = after(path, "/static/")) co_return co_await static_file(ex, *rest);
 
   co_return co_await ex.send(ex.make(404, "not found"));

@@ -32,6 +32,7 @@
 #include <asyncload/backend.hpp>
 
 #include "async_load.hpp"
+#include "recording_backend.hpp"
 #include "event_queue.hpp"
 #include "settings.hpp"
 #include "sinks.hpp"
@@ -372,8 +373,11 @@ Http::Http(Options options) : Http(make_platform_backend(), std::move(options)) 
 
 Http::Http(std::unique_ptr<Backend> backend, Options options) : state_(std::make_unique<State>()) {
   State& s = *state_;
-  s.backend = std::move(backend);
   s.options = detail::resolve(std::move(options));
+  // Recording wraps whatever backend runs (replay/recording_backend.hpp); it writes the HAR file
+  // when it is destroyed, with the Http.
+  s.backend = s.options.record_har.empty() ? std::move(backend)
+                                           : detail::make_recording_backend(std::move(backend), s.options);
   s.backend->bind(s.events, detail::backend_settings(s.options));
   s.capabilities = s.backend->capabilities();
   s.progress_wanted = detail::progress_wanted(s.options, s.capabilities);
@@ -501,6 +505,7 @@ bool Http::http_cancel(RequestId id) {
 std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler, DispatchLimits limits) {
   State& s = *state_;
   ++s.dispatch_count;
+  s.backend->frame();  // a replay backend's clock: what it reports now is delivered now
   s.take();
   if (s.next_taken == s.taken.size()) return 0;
 
@@ -528,7 +533,8 @@ std::size_t Http::dispatch(const std::function<void(const AsyncLoad&)>& handler,
 bool Http::wait(std::chrono::milliseconds timeout) {
   State& s = *state_;
   if (s.next_taken < s.taken.size()) return true;
-  if (!s.capabilities.blocking_wait) return s.events.maybe_ready();  // the browser cannot block
+  // The browser cannot block; a replay's events come only from the next dispatch().
+  if (!s.capabilities.blocking_wait || s.backend->reports_in_frames()) return s.events.maybe_ready();
   return s.events.wait(timeout);
 }
 

@@ -185,13 +185,30 @@ TEST_CASE("parse_command_line: --resume, for get-file only") {
   CHECK(parse_error({"get-file", "http://a/", "x.bin", "--resume=yes"}).find("takes no value") != std::string::npos);
 }
 
+TEST_CASE("parse_command_line: --record, --replay and --profile on the request commands") {
+  const Command replay = parse_ok({"post", "http://a/", "x", "--replay", "s.har", "--profile=web"});
+  CHECK(replay.replay_har == "s.har");
+  CHECK(replay.profile == "web");
+  CHECK_FALSE(replay.record_har.has_value());
+  CHECK(parse_ok({"get-file", "http://a/", "x.bin", "--record", "r.har"}).record_har == "r.har");
+  CHECK(parse_ok({"request", "GET", "http://a/", "--replay", "s.har"}).profile == "native");
+  CHECK(parse_error({"get", "http://a/", "--profile", "web"}).find("only with --replay") != std::string::npos);
+  CHECK(parse_error({"get", "http://a/", "--replay", "s", "--profile", "ios"}).find("neither native nor web") !=
+        std::string::npos);
+  CHECK(parse_error({"get", "http://a/", "--record", "a", "--record", "b"}).find("give it once") != std::string::npos);
+  CHECK(parse_error({"serve", "--replay", "s.har"}).find("apply only to get") != std::string::npos);
+  CHECK(parse_ok({"demo", "--record", "s.har"}).record_har == "s.har");  // recorded, not replayable
+  CHECK(parse_error({"demo", "--replay", "s.har"}).find("apply only to get") != std::string::npos);
+}
+
 TEST_CASE("parse_command_line: the usage text names every command and option") {
   const std::string_view usage = usage_text();
   for (const char* word : {"get URL", "get-file URL PATH", "post URL BODY", "request METHOD URL",
                            "demo", "serve [--port N] [--docroot DIR]", "--fps", "--no-progress",
                            "--connect-timeout", "--stall-timeout", "--timeout",
                            "--max-body BYTES", "--file-root DIR", "--resume", "-H", "--data TEXT",
-                           "--data-file FILE", "result_base64", "result_bytes", "result_head"})
+                           "--data-file FILE", "result_base64", "result_bytes", "result_head",
+                           "--record FILE.har", "--replay FILE.har", "--profile native|web"})
     CHECK_MESSAGE(usage.find(word) != std::string_view::npos, word);
 }
 

@@ -48,6 +48,12 @@
 // what the backend honours; a false there is the documented answer for that platform, never a
 // silent no-op.
 //
+// Deterministic headless runs: Options::record_har writes every exchange of an Http to a HAR
+// 1.2 file when it is destroyed (secret headers "REDACTED"); make_replay_backend(ReplayOptions)
+// in <asyncload/replay.hpp> serves such a file with no network, its time counted in dispatch()
+// calls, on the capabilities of the native or the browser backend (README, "Deterministic
+// headless runs").
+//
 // async_load keys (AsyncLoad::map(); the accessors read it):
 //   id                the id the call returned
 //   status            the Status below, as GameMaker's integer
@@ -156,7 +162,8 @@ public:
 
   // Extension for headless loops (tools, bots, tests): blocks until an event is ready or
   // `timeout` passed; true if one is ready. Where the platform cannot block (the browser) it
-  // returns at once.
+  // returns at once, and so it does over a replay backend (<asyncload/replay.hpp>), whose time
+  // passes only in dispatch() calls.
   bool wait(std::chrono::milliseconds timeout);
 
   Capabilities capabilities() const;

@@ -89,6 +89,16 @@ struct Options {
   // is stored (README "Files that survive a reload"). "" = off. Natively ignored: files are on
   // disk already.
   std::string persistent_root;
+  // Recording (README "Deterministic headless runs"): "" = off; else every exchange of this Http
+  // (failures too) is written to this HAR 1.2 file when the Http is destroyed, on any backend.
+  // The file is written whole then (beside it, then renamed onto it); nothing is written before.
+  std::string record_har;
+  // Request and response headers written as "REDACTED" in the recording, besides Authorization,
+  // Cookie, Set-Cookie and Proxy-Authorization, which always are (names in any case).
+  std::vector<std::string> redact_headers;
+  // A body (either way) over this many bytes is not recorded: the entry keeps its sizes and says
+  // so (_asyncload_body_omitted), and replaying it fails with -1. 0 = no limit.
+  std::size_t record_max_body_bytes = 64u << 20;
 };
 
 // One request's settings (the trailing argument of every http_* call). An unset field takes the

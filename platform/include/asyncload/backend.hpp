@@ -6,7 +6,7 @@
 // transfer unless the core cancelled it first. A backend never builds async_load maps, never
 // touches a Buffer and never renames files: that is the core's work on the game thread.
 //
-// Threads: start(), cancel(), release() and capabilities() are called on the game thread. Events
+// Threads: start(), cancel(), release(), frame() and capabilities() are called on the game thread. Events
 // may be called from any one thread the backend owns (native: its I/O thread; web: the browser
 // main thread between frames). After ~Backend() returns no Events call may happen.
 //
@@ -143,6 +143,13 @@ public:
   // True: the backend stores it durably and then calls Events::persisted(id, ...), and the core
   // holds the final event until then. False (the default): the file is as durable as it gets.
   virtual bool persist(RequestId /*id*/, const std::string& /*path*/) { return false; }
+  // The game thread's clock: the core calls it once at the start of every dispatch(), before it
+  // takes what the backend reported. A backend whose time is counted in frames (replay/) makes
+  // its reports from here; one with its own thread or the browser's event loop ignores it.
+  virtual void frame() {}
+  // True when every report comes from frame() (replay/): no event can then become ready between
+  // two dispatch() calls, so Http::wait() returns at once instead of sleeping out its timeout.
+  virtual bool reports_in_frames() const { return false; }
 };
 
 // The backend this build was compiled for: defined by the backend folder CMake builds
