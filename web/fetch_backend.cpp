@@ -127,7 +127,7 @@ void abort_xhr(emscripten_fetch_t*) {}
 EM_JS(double, asyncload_xhr_range_total, (unsigned id), {
   var xhr = Fetch.xhrs.get ? Fetch.xhrs.get(id) : Fetch.xhrs[id - 1];
   if (!xhr || xhr.readyState < 2 || xhr.status !== 206) return -2;
-  var range = xhr.getResponseHeader('Content-Range') || '';
+  var range = xhr.getResponseHeader('Content-Range') || "";
   var total = range.indexOf('/') < 0 ? NaN : Number(range.slice(range.lastIndexOf('/') + 1));
   return total >= 0 ? total : -1;
 });
@@ -137,7 +137,7 @@ EM_JS(double, asyncload_xhr_range_total, (unsigned id), {
 EM_JS(int, asyncload_xhr_worth_pieces, (unsigned id, double piece_bytes), {
   var xhr = Fetch.xhrs.get ? Fetch.xhrs.get(id) : Fetch.xhrs[id - 1];
   if (!xhr || xhr.readyState < 2 || xhr.status !== 200) return 0;
-  if ((xhr.getResponseHeader('Accept-Ranges') || '').trim().toLowerCase() !== 'bytes') return 0;
+  if ((xhr.getResponseHeader('Accept-Ranges') || "").trim().toLowerCase() !== 'bytes') return 0;
   if (xhr.getResponseHeader('Content-Encoding')) return 0;
   return Number(xhr.getResponseHeader('Content-Length')) > piece_bytes ? 1 : 0;
 });
@@ -175,7 +175,7 @@ EM_JS(void, asyncload_idbfs_sync, (const char* root, int token, int populate), {
   if (typeof runtimeKeepalivePush !== 'undefined') runtimeKeepalivePush();
   var done = function (error) {
     if (typeof runtimeKeepalivePop !== 'undefined' && runtimeKeepaliveCounter > 0) runtimeKeepalivePop();
-    if (error) Module.asyncloadIdbfsError = error.name ? error.name + ': ' + (error.message || '') : String(error);
+    if (error) Module.asyncloadIdbfsError = error.name ? error.name + ': ' + (error.message || "") : String(error);
     _asyncload_idbfs_done(token, populate, error ? 1 : 0);
   };
   try {
