@@ -144,7 +144,10 @@ CURLcode CurlTransfer::configure(CURL* easy, CURLSH* cookies, const BackendSetti
   // instead of joining it, so cancel and ~CurlBackend stay prompt while DNS hangs.
   set(CURLOPT_QUICK_EXIT, 1L);
   set(CURLOPT_ERRORBUFFER, error_buffer_);
-  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  // HTTP/2 over TLS where this libcurl has it: a libcurl without (the Windows build: Debian
+  // has no nghttp2 for MinGW) refuses the option with "Unsupported protocol", and speaks 1.1.
+  static const bool has_http2 = (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2) != 0;
+  if (has_http2) set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   // Over TLS, wait for a connection still handshaking to say whether it multiplexes rather
   // than opening one connection per request of a burst. (Cleartext stays HTTP/1.1.)
   if (detail::istarts_with(transfer_.url, "https:"))

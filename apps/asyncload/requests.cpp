@@ -9,7 +9,13 @@
 
 #include <asyncload/asyncload.hpp>
 
+#if defined(_WIN32)
+#include <io.h>
+#define isatty _isatty
+#define STDERR_FILENO 2
+#else
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <cstdio>
@@ -59,7 +65,7 @@ int run_requests(const Command& command) {
   }
 
   Http http(make_options(command));
-  ProgressBar bar(::isatty(STDERR_FILENO) == 1 && command.progress_events);
+  ProgressBar bar(isatty(STDERR_FILENO) == 1 && command.progress_events);
   bool failed = false;
   bool stdout_ok = true;
 

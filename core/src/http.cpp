@@ -328,7 +328,7 @@ struct Http::State {
       return "";
     }
     if (replaced.is_open()) spent->replaced_files.push_back(std::move(replaced));
-    return boost::json::value(file.target().string());
+    return boost::json::value(files::utf8(file.target()));
   }
 };
 
@@ -375,7 +375,7 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
 
   // Resumable (README "Resumable downloads"): the plan says what an earlier call left.
   if (s.resuming(target))
-    return s.refuse("a resumable download to '" + detail::quote(target.string()) + "' is already in flight");
+    return s.refuse("a resumable download to '" + detail::quote(files::utf8(target)) + "' is already in flight");
   detail::ResumePlan plan = detail::plan_resume(target, transfer.url);
   transfer.identity_encoding = true;
   std::optional<Transfer> instead;
