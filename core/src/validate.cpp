@@ -183,6 +183,8 @@ std::string check_file_target(std::string_view target, std::string_view root,
   } else {
     resolved = path;
   }
+  if (files::names_a_device(resolved))
+    return "file target '" + quote(files::utf8(resolved)) + "' names a device (Windows), not a regular file";
   const fs::file_status st = fs::status(resolved, ec);
   if (fs::exists(st) && !fs::is_regular_file(st))
     return "file target '" + quote(files::utf8(resolved)) + "' exists and is not a regular file";

@@ -20,6 +20,7 @@
 #endif
 #include <windows.h>
 
+#include <cwctype>
 #include <string>
 
 namespace asyncload::files {
@@ -187,6 +188,16 @@ std::string read_small(const std::filesystem::path& path, std::size_t max_bytes,
 std::string remove(const std::filesystem::path& path) {
   if (injected(fault::Call::file_remove, ERROR_WRITE_FAULT) || !DeleteFileW(path.c_str())) return last_error();
   return {};
+}
+
+bool names_a_device(const std::filesystem::path& path) {
+  std::wstring stem = path.filename().wstring();
+  stem = stem.substr(0, stem.find(L'.'));  // "nul.txt" is NUL too
+  while (!stem.empty() && stem.back() == L' ') stem.pop_back();
+  for (auto& c : stem) c = static_cast<wchar_t>(towupper(c));
+  if (stem == L"NUL" || stem == L"CON" || stem == L"PRN" || stem == L"AUX" || stem == L"CONIN$" || stem == L"CONOUT$")
+    return true;
+  return stem.size() == 4 && (stem.starts_with(L"COM") || stem.starts_with(L"LPT")) && stem[3] >= L'1' && stem[3] <= L'9';
 }
 
 std::string create_directories(const std::filesystem::path& dir) {

@@ -202,7 +202,9 @@ TEST_CASE("a server that accepts and never answers: the total timeout fires as -
   check_still_usable(http);
 }
 
-TEST_CASE("a connect that never completes: the connect timeout fires as -2 after about its limit") {
+// Skipped where no UnansweredListener can be made (Windows, README "Windows").
+TEST_CASE("a connect that never completes: the connect timeout fires as -2 after about its limit" *
+          doctest::skip(!unanswered_listener_built)) {
   UnansweredListener listener;
   REQUIRE_MESSAGE(listener.ready(), "could not fill the accept queue of a loopback listener");
   Http http;

@@ -77,6 +77,10 @@ std::string replace(const std::filesystem::path& from, const std::filesystem::pa
 std::string read_small(const std::filesystem::path& path, std::size_t max_bytes, std::string& bytes);
 // Removes the file `path`.
 std::string remove(const std::filesystem::path& path);
+// Whether `path`'s file name is a device rather than a file whatever the directory: Windows'
+// reserved names (NUL, CON, PRN, AUX, COM1-9, LPT1-9, also with an extension: "nul.txt").
+// Never on POSIX, where devices are files that std::filesystem::status tells apart.
+bool names_a_device(const std::filesystem::path& path);
 // Creates `dir` and every missing directory above it.
 std::string create_directories(const std::filesystem::path& dir);
 
