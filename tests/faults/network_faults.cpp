@@ -331,7 +331,9 @@ TEST_CASE("redirects to file:, ftp: and gopher: are refused with -1 and nothing 
     CHECK(e.result() == "");
     CHECK(e.url() == via);
     CHECK_FALSE(contains(e.result(), "root:"));
-    CHECK(contains(e.error(), "rotocol"));  // curl: "Protocol "file" not supported or disabled"
+    // curl: "Protocol "file" not supported or disabled". A libcurl built without those
+    // protocols at all (the Windows build: HTTP only) cannot even parse such a URL, and says so.
+    CHECK((contains(e.error(), "rotocol") || contains(e.error(), "URL")));
 
     const auto f = only_final(http, http.http_get_file(via, (dir / "x.bin").string()));
     INFO(brief(f));
