@@ -211,6 +211,13 @@ void RawServer::stop() {
   {
     std::lock_guard lock(mutex_);
     for (int fd : open_fds_) ::shutdown(as_socket(fd), shut_both);  // unblocks every script
+#if defined(_WIN32)
+    // Under Wine a shutdown does not wake a recv() blocked in another thread (a client that
+    // keeps its connection alive would hold stop() forever); closing the socket does. serve()
+    // then finds its socket gone from open_fds_ and leaves it be.
+    for (int fd : open_fds_) close_socket(fd);
+    open_fds_.clear();
+#endif
     workers.swap(workers_);
   }
   for (auto& worker : workers) worker.join();
@@ -284,7 +291,9 @@ void RawServer::serve(int fd) {
 #endif
   {
     std::lock_guard lock(mutex_);
-    open_fds_.erase(std::find(open_fds_.begin(), open_fds_.end(), fd));
+    const auto open = std::find(open_fds_.begin(), open_fds_.end(), fd);
+    if (open == open_fds_.end()) return;  // stop() closed it already (Windows)
+    open_fds_.erase(open);
   }
   close_socket(fd);
 }
