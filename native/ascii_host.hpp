@@ -11,6 +11,7 @@ namespace asyncload::native {
 // UTF-8, so the host is converted here with libidn2, locale-independently. A host that is
 // ASCII, an IPv6 literal or not convertible is left as it is (curl then says what is wrong).
 // Only libcurl builds that use libidn2 need this; this one does the same on any of them.
+// Windows: IdnToAscii instead of libidn2 (see ascii_host.cpp for how the two differ).
 std::string with_ascii_host(const std::string& url);
 
 }  // namespace asyncload::native

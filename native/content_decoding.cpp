@@ -2,9 +2,11 @@
 
 #include <asyncload/detail/text.hpp>
 
-#include <brotli/decode.h>
 #include <zlib.h>
+#if defined(ASYNCLOAD_BROTLI_ZSTD)
+#include <brotli/decode.h>
 #include <zstd.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -118,6 +120,7 @@ private:
   z_stream z_{};
 };
 
+#if defined(ASYNCLOAD_BROTLI_ZSTD)
 class BrotliDecoder final : public StreamDecoder {
 public:
   BrotliDecoder() : StreamDecoder("br"), state_(BrotliDecoderCreateInstance(nullptr, nullptr, nullptr)) {
@@ -172,6 +175,7 @@ private:
 
   ZSTD_DStream* stream_;
 };
+#endif  // ASYNCLOAD_BROTLI_ZSTD
 
 // Codings stacked by the server: the last one applied is undone first, each stage feeding the next.
 class StackedDecoder final : public ContentDecoder {
@@ -199,8 +203,10 @@ private:
 std::unique_ptr<ContentDecoder> decoder_for(const std::string& coding) {
   if (coding == "gzip" || coding == "x-gzip") return std::make_unique<ZlibDecoder>(true);
   if (coding == "deflate") return std::make_unique<ZlibDecoder>(false);
+#if defined(ASYNCLOAD_BROTLI_ZSTD)
   if (coding == "br") return std::make_unique<BrotliDecoder>();
   if (coding == "zstd") return std::make_unique<ZstdDecoder>();
+#endif
   throw std::invalid_argument("unsupported Content-Encoding \"" + coding + "\" (asyncload decodes " +
                               accepted_encodings + ")");
 }

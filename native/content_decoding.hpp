@@ -12,7 +12,12 @@
 namespace asyncload::native {
 
 // The Accept-Encoding asyncload sends: exactly the codings make_content_decoder() decodes.
+// Without brotli and zstd (the Windows build: Debian builds neither for MinGW), gzip and deflate.
+#if defined(ASYNCLOAD_BROTLI_ZSTD)
 inline constexpr const char* accepted_encodings = "gzip, deflate, br, zstd";
+#else
+inline constexpr const char* accepted_encodings = "gzip, deflate";
+#endif
 
 class ContentDecoder {
 public:

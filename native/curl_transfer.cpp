@@ -138,7 +138,10 @@ CURLcode CurlTransfer::prepare_handle(CURL* easy, CURLSH* cookies, const Backend
   // Lets curl_easy_cleanup/remove_handle detach a resolver thread stuck in getaddrinfo()
   // instead of joining it, so cancel and ~CurlBackend stay prompt while DNS hangs.
   set(CURLOPT_QUICK_EXIT, 1L);
-  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  // HTTP/2 over TLS where this libcurl has it: a libcurl without (the Windows build: Debian
+  // has no nghttp2 for MinGW) refuses the option with "Unsupported protocol", and speaks 1.1.
+  static const bool has_http2 = (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2) != 0;
+  if (has_http2) set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   set(CURLOPT_BUFFERSIZE, receive_buffer_bytes);
   // The body is decoded here (content_decoding.hpp), not by libcurl, which never checks that a
   // compressed stream ended.

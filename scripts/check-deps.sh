@@ -14,6 +14,13 @@ cd "$(dirname "$0")/.."
 # program      package                why, where not obvious
 table='
 bash           bash
+sh             dash
+chmod          coreutils
+rm             coreutils
+xargs          findutils
+dpkg-source    dpkg-dev               scripts/windows.sh: unpacks the curl source
+wineboot       wine                   scripts/windows.sh
+wineserver     wine                   scripts/windows.sh
 env            coreutils
 cat            coreutils
 chroot         coreutils
@@ -156,7 +163,7 @@ found() {
 uses=$(found | awk -F'\t' 'NR == FNR { built[$1] = 1; next } !($2 in built)' <(printf '%s\n' $targets) - |
        sort -t$'\t' -k2,2 -k1,1 -u)
 
-mapfile -t listed < <(scripts/setup.sh --list)
+mapfile -t listed < <(scripts/setup.sh --list; scripts/windows.sh --list)  # windows.sh installs its own
 status=0
 printf '%-14s %-22s %-20s %s\n' program package verdict " used in"
 while read -r program package _; do

@@ -5,6 +5,9 @@
 #   web     the `web` preset (Emscripten): the conformance suite as wasm and the demo page
 #   native  the `native` preset: unit, conformance, interop, CLI, faults, soak (20,000 requests),
 #           and the browser tests, which run the web build in headless Chromium
+#   windows scripts/windows.sh: the MinGW-w64 cross build (static Schannel libcurl from Debian's
+#           curl source, cached in build/windows-curl), its unit, conformance and fault suites and
+#           `asyncload.exe demo` under Wine, and the CLI tests driving asyncload.exe under Wine
 #   asan    the same suites built with AddressSanitizer + UndefinedBehaviorSanitizer, leaks on
 #   tsan    the same suites built with ThreadSanitizer
 #   fuzz    each libFuzzer target for ASYNCLOAD_FUZZ_SECONDS (default 60) after its regressions
@@ -29,6 +32,19 @@ run_ctest() {
   failed=$((failed + bad))
 }
 
+# The Windows stage: scripts/windows.sh runs its ctest inside a Wine session; counted the same.
+run_windows() {
+  local log="build/ctest-windows.log"
+  mkdir -p build
+  scripts/windows.sh test 2>&1 | tee "$log"
+  local line total bad
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+  bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+}
+
 stage() {
   local name="$1" start=$SECONDS
   shift
@@ -43,6 +59,7 @@ stage names   scripts/check-test-names.sh
 stage web     bash -c 'scripts/setup.sh web'
 stage native  bash -c 'scripts/setup.sh native'
 stage native-tests run_ctest native
+stage windows run_windows
 stage asan    bash -c 'scripts/setup.sh asan'
 stage asan-tests run_ctest asan
 stage tsan    bash -c 'scripts/setup.sh tsan'

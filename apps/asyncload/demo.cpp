@@ -16,7 +16,15 @@
 
 #include <boost/json/parse.hpp>
 
+#if defined(_WIN32)
+#include <io.h>
+#define isatty _isatty
+#define STDERR_FILENO 2
+
+#include <random>
+#else
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <cstdio>
@@ -59,10 +67,20 @@ struct DemoRequest {
 class ScratchDir {
  public:
   ScratchDir() {
+#if defined(_WIN32)
+    // No mkdtemp: a random name, created only if nothing has it yet.
+    std::random_device random;
+    for (int attempt = 0; path_.empty(); ++attempt) {
+      fs::path candidate = fs::temp_directory_path() / ("asyncload-demo-" + std::to_string(random()));
+      if (fs::create_directory(candidate)) path_ = candidate;
+      else if (attempt == 16) throw std::runtime_error("cannot create a scratch directory in the temp directory");
+    }
+#else
     std::string pattern = (fs::temp_directory_path() / "asyncload-demo-XXXXXX").string();
     if (!::mkdtemp(pattern.data()))
       throw std::system_error(errno, std::generic_category(), "mkdtemp");
     path_ = pattern;
+#endif
   }
   ~ScratchDir() {
     std::error_code ignored;
@@ -152,7 +170,7 @@ int run_demo(const Command& command) {
     return r.target.starts_with("http") ? r.target : base + r.target;
   };
 
-  ProgressBar bar(::isatty(STDERR_FILENO) == 1 && command.progress_events);
+  ProgressBar bar(isatty(STDERR_FILENO) == 1 && command.progress_events);
   bool stdout_ok = true;
   bool refused_any = false;
   std::uint64_t current_frame = 0;

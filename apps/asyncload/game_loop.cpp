@@ -15,6 +15,12 @@ extern "C" void on_stop_signal(int) { stop_flag = 1; }
 }  // namespace
 
 void install_stop_handlers() {
+#if defined(_WIN32)
+  // The C runtime maps Ctrl-C to SIGINT (and Ctrl-Break to SIGBREAK); Windows has no SIGPIPE.
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGBREAK, on_stop_signal);
+#else
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
@@ -24,6 +30,7 @@ void install_stop_handlers() {
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   ::sigaction(SIGPIPE, &ignore, nullptr);
+#endif
 }
 
 bool stop_requested() { return stop_flag != 0; }

@@ -3,6 +3,11 @@
 #include "commands.hpp"
 #include "printable.hpp"
 
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#endif
+
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -11,6 +16,12 @@
 
 int main(int argc, char** argv) {
   using namespace asyncload::cli;
+#if defined(_WIN32)
+  // Binary streams: NDJSON lines end in "\n" as elsewhere, never "\r\n" (text mode would add
+  // a CR that a reader on any platform then sees in the last field).
+  _setmode(_fileno(stdout), _O_BINARY);
+  _setmode(_fileno(stderr), _O_BINARY);
+#endif
   const std::vector<std::string> args(argv + 1, argv + argc);
   const ParseResult parsed = parse_command_line(args);
   if (const auto* error = std::get_if<UsageError>(&parsed)) {

@@ -2,8 +2,12 @@
 #include "progress_bar.hpp"
 #include "printable.hpp"
 
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <sys/ioctl.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -18,8 +22,16 @@ constexpr auto redraw_every = 100ms;
 constexpr std::size_t max_rows = 8;
 
 std::size_t terminal_width() {
+#if defined(_WIN32)
+  CONSOLE_SCREEN_BUFFER_INFO info{};
+  if (GetConsoleScreenBufferInfo(GetStdHandle(STD_ERROR_HANDLE), &info)) {
+    const int columns = info.srWindow.Right - info.srWindow.Left + 1;
+    if (columns >= 20) return static_cast<std::size_t>(columns);
+  }
+#else
   winsize ws{};
   if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
+#endif
   return 80;
 }
 

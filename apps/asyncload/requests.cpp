@@ -11,7 +11,13 @@
 #include <asyncload/backend.hpp>
 #include <asyncload/replay.hpp>
 
+#if defined(_WIN32)
+#include <io.h>
+#define isatty _isatty
+#define STDERR_FILENO 2
+#else
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <cstdio>

@@ -12,7 +12,13 @@
 #include "testserver/test_server.hpp"
 
 #include <pthread.h>
+#if defined(_WIN32)
+#include <windows.h>
+
+#include <semaphore>
+#else
 #include <signal.h>
+#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -53,6 +59,19 @@ int run_serve(const Command& command) {
     docroot = default_docroot();
   }
 
+#if defined(_WIN32)
+  // Windows has no stop signals: Ctrl-C, Ctrl-Break and the console closing come to a handler
+  // (on a thread of their own), which wakes the wait below.
+  static std::binary_semaphore stop_requested(0);
+  static DWORD stop_event = 0;
+  SetConsoleCtrlHandler(
+      [](DWORD event) -> BOOL {
+        stop_event = event;
+        stop_requested.release();
+        return TRUE;
+      },
+      TRUE);
+#else
   // Block the stop signals before the server starts its threads (they inherit the mask), so
   // that only sigwait() below ever sees them.
   sigset_t stop_signals;
@@ -60,6 +79,7 @@ int run_serve(const Command& command) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+#endif
 
   testserver::ServerOptions options;
   options.port = command.port;
@@ -83,7 +103,7 @@ int run_serve(const Command& command) {
              server.base_url().c_str());
   if (docroot) {
     std::error_code ec;
-    print_line(stderr, "asyncload serve: %s served under %s/static/", docroot->c_str(),
+    print_line(stderr, "asyncload serve: %s served under %s/static/", reinterpret_cast<const char*>(docroot->u8string().c_str()),
                server.base_url().c_str());
     if (fs::is_regular_file(*docroot / "examples" / "demo.html", ec))
       print_line(stderr, "asyncload serve: the browser demo: %s/static/examples/demo.html",
@@ -94,11 +114,17 @@ int run_serve(const Command& command) {
                "by default once built)");
   }
 
+#if defined(_WIN32)
+  stop_requested.acquire();
+  server.stop();
+  print_line(stderr, "asyncload serve: stopped (%s)", stop_event == CTRL_C_EVENT ? "Ctrl-C" : "console event");
+#else
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   server.stop();
   print_line(stderr, "asyncload serve: stopped (%s)",
              signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+#endif
   return exit_ok;
 }
 

@@ -363,7 +363,7 @@ struct Http::State {
       return "";
     }
     if (replaced.is_open()) spent->replaced_files.push_back(std::move(replaced));
-    return boost::json::value(file.target().string());
+    return boost::json::value(files::utf8(file.target()));
   }
 };
 
@@ -417,7 +417,7 @@ RequestId Http::http_get_file(std::string_view url, std::string_view local_targe
   if (!s.backend->files_ready())
     return s.refuse("a resumable download must wait until the persistent_root is read back (Http::files_ready())");
   if (s.resuming(target))
-    return s.refuse("a resumable download to '" + detail::quote(target.string()) + "' is already in flight");
+    return s.refuse("a resumable download to '" + detail::quote(files::utf8(target)) + "' is already in flight");
   detail::ResumePlan plan = detail::plan_resume(target, transfer.url);
   transfer.identity_encoding = true;
   std::optional<Transfer> instead;

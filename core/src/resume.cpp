@@ -39,11 +39,11 @@ std::string header(const Headers& headers, std::string_view name) {
 
 ResumePlan plan_resume(const std::filesystem::path& target, std::string_view url) {
   ResumePlan plan;
-  const std::string stem = ".asyncload-" + name_hash(target.filename().string());
+  const std::string stem = ".asyncload-" + name_hash(files::utf8(target.filename()));
   plan.partial = target.parent_path() / (stem + ".partial");
   plan.record = target.parent_path() / (stem + ".resume");
   plan.url = std::string(url);
-  plan.target_name = target.filename().string();
+  plan.target_name = files::utf8(target.filename());
 
   std::string text;
   if (!files::read_small(plan.record, max_record_bytes, text).empty()) return plan;

@@ -106,7 +106,7 @@ void FileSink::begin(long http_status, std::int64_t, const Headers& headers) {
   }
   // A new response replaces anything an earlier one wrote.
   if (file_.is_open()) {
-    if (auto why = files::truncate(file_); !why.empty()) fail_locked("cannot write " + temporary_.string() + ": " + why);
+    if (auto why = files::truncate(file_); !why.empty()) fail_locked("cannot write " + files::utf8(temporary_) + ": " + why);
   }
   written_ = written_back_ = 0;
   std::error_code ec;  // an error reads as "nothing to replace": writeback is only an optimisation
@@ -129,7 +129,7 @@ Status FileSink::write(std::string_view bytes) {
     }
   }
   if (auto why = files::write(file_, bytes); !why.empty()) {
-    fail_locked("cannot write " + temporary_.string() + ": " + why);
+    fail_locked("cannot write " + files::utf8(temporary_) + ": " + why);
     return Status::file_error;
   }
   written_ += bytes.size();
@@ -153,21 +153,21 @@ std::string FileSink::open_locked() {
   const std::filesystem::path directory = target_.parent_path();
   if (!directory.empty()) {
     if (auto why = files::create_directories(directory); !why.empty())
-      return "cannot create directory " + directory.string() + ": " + why;
+      return "cannot create directory " + files::utf8(directory) + ": " + why;
   }
   for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
     std::filesystem::path candidate = directory / temporary_names_();
     bool taken = false;
     if (auto why = files::create_new(candidate, file_, taken); !why.empty()) {
       if (taken) continue;  // someone else's (an earlier run's?): left alone
-      return "cannot create " + candidate.string() + ": " + why;
+      return "cannot create " + files::utf8(candidate) + ": " + why;
     }
     // Moved, not copied: a copy could run out of memory with the file created but unnamed here,
     // and discard() could not remove it (found by torture mode).
     temporary_ = std::move(candidate);
     return {};
   }
-  return "cannot create a temporary file in " + (directory.empty() ? std::string(".") : directory.string()) +
+  return "cannot create a temporary file in " + (directory.empty() ? std::string(".") : files::utf8(directory)) +
          ": " + std::to_string(max_name_attempts) + " names in a row were taken";
 }
 
@@ -183,14 +183,14 @@ std::string FileSink::commit(files::File& replaced) {
   if (auto why = files::close(file_); !why.empty()) {
     (void)files::remove(temporary_);
     discarded_ = true;
-    return "cannot write " + temporary_.string() + ": " + why;
+    return "cannot write " + files::utf8(temporary_) + ": " + why;
   }
   // The file being replaced comes back still open, so the rename does not free it: whoever
   // closes `replaced` does (its pages: 0.2-0.4 s per GiB on the benchmark machine).
   if (auto why = files::replace(temporary_, target_, replaced); !why.empty()) {
     (void)files::remove(temporary_);
     discarded_ = true;
-    return "cannot rename onto " + target_.string() + ": " + why;
+    return "cannot rename onto " + files::utf8(target_) + ": " + why;
   }
   if (plan_) (void)files::remove(plan_->record);  // a record without its partial is ignored anyway
   discarded_ = true;  // nothing of ours is left to remove
@@ -230,7 +230,7 @@ void FileSink::begin_resumable_locked(long http_status, const Headers& headers) 
     if (plan_->have > 0 && content_range_start(headers) == plan_->have) {
       std::uint64_t size = 0;
       if (auto why = files::open_to_append(plan_->partial, file_, size); !why.empty()) {
-        fail_locked("cannot open " + plan_->partial.string() + ": " + why);
+        fail_locked("cannot open " + files::utf8(plan_->partial) + ": " + why);
         return;
       }
       if (size == plan_->have) {
@@ -253,19 +253,19 @@ std::string FileSink::open_partial_locked(const Headers& headers) {
   const std::filesystem::path directory = target_.parent_path();
   if (!directory.empty()) {
     if (auto why = files::create_directories(directory); !why.empty())
-      return "cannot create directory " + directory.string() + ": " + why;
+      return "cannot create directory " + files::utf8(directory) + ": " + why;
   }
   // The old record goes first: it must never stand beside bytes of another response.
   recorded_ = false;
   std::error_code ec;
   if (auto why = files::remove(plan_->record); !why.empty() && std::filesystem::exists(plan_->record, ec))
-    return "cannot remove " + plan_->record.string() + ": " + why;
+    return "cannot remove " + files::utf8(plan_->record) + ": " + why;
   std::uint64_t size = 0;
   if (auto why = files::open_to_append(plan_->partial, file_, size); !why.empty())
-    return "cannot create " + plan_->partial.string() + ": " + why;
+    return "cannot create " + files::utf8(plan_->partial) + ": " + why;
   temporary_ = plan_->partial;
   if (size > 0) {
-    if (auto why = files::truncate(file_); !why.empty()) return "cannot write " + temporary_.string() + ": " + why;
+    if (auto why = files::truncate(file_); !why.empty()) return "cannot write " + files::utf8(temporary_) + ": " + why;
   }
   // Without a validator (or if the record cannot be written) the bytes cannot be continued.
   if (const std::string validator = validator_of(headers); !validator.empty())

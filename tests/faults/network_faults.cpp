@@ -202,7 +202,9 @@ TEST_CASE("a server that accepts and never answers: the total timeout fires as -
   check_still_usable(http);
 }
 
-TEST_CASE("a connect that never completes: the connect timeout fires as -2 after about its limit") {
+// Skipped where no UnansweredListener can be made (Windows, README "Windows").
+TEST_CASE("a connect that never completes: the connect timeout fires as -2 after about its limit" *
+          doctest::skip(!unanswered_listener_built)) {
   UnansweredListener listener;
   REQUIRE_MESSAGE(listener.ready(), "could not fill the accept queue of a loopback listener");
   Http http;
@@ -329,7 +331,9 @@ TEST_CASE("redirects to file:, ftp: and gopher: are refused with -1 and nothing 
     CHECK(e.result() == "");
     CHECK(e.url() == via);
     CHECK_FALSE(contains(e.result(), "root:"));
-    CHECK(contains(e.error(), "rotocol"));  // curl: "Protocol "file" not supported or disabled"
+    // curl: "Protocol "file" not supported or disabled". A libcurl built without those
+    // protocols at all (the Windows build: HTTP only) cannot even parse such a URL, and says so.
+    CHECK((contains(e.error(), "rotocol") || contains(e.error(), "URL")));
 
     const auto f = only_final(http, http.http_get_file(via, (dir / "x.bin").string()));
     INFO(brief(f));
@@ -376,7 +380,9 @@ TEST_CASE("a body over max_body_bytes: -5, and memory never comes near the body 
   check_still_usable(http);
 }
 
-TEST_CASE("a self-signed TLS server: refused by default, accepted when Options names its CA file") {
+// Skipped where the suite has no TLS server (tls_server_built: the Windows build, README "Windows").
+TEST_CASE("a self-signed TLS server: refused by default, accepted when Options names its CA file" *
+          doctest::skip(!tls_server_built)) {
   TempDir dir;
   const auto identity = TlsIdentity::self_signed(dir / "self-signed.pem");
   RawServer server(script::answer("HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello, tls!"), identity);

@@ -1,5 +1,8 @@
 #include "faults/probes.hpp"
 
+#if defined(_WIN32)
+#include <winsock2.h>
+#else
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -8,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <cstring>
@@ -17,7 +21,11 @@
 
 namespace asyncload::faults {
 
+#if defined(_WIN32)
+bool is_root() { return false; }
+#else
 bool is_root() { return ::geteuid() == 0; }
+#endif
 
 std::string brief(const AsyncLoad& e) {
   std::ostringstream out;
@@ -29,6 +37,33 @@ std::string brief(const AsyncLoad& e) {
   return out.str();
 }
 
+#if defined(_WIN32)
+// Windows: no tmpfs to mount, and no way to fill a listener's accept queue on purpose (Winsock
+// has no TCP_INFO and answers a full queue with a reset): those cases are skipped there.
+TmpfsMount::TmpfsMount(const std::filesystem::path& dir, const std::string&)
+    : dir_(dir), why_("Windows: no tmpfs to mount") {}
+TmpfsMount::~TmpfsMount() = default;
+bool TmpfsMount::make_read_only() { return false; }
+
+ClosedPort::ClosedPort() {
+  WSADATA data;
+  WSAStartup(MAKEWORD(2, 2), &data);
+  const SOCKET s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int len = sizeof addr;
+  if (s == INVALID_SOCKET || ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("ClosedPort: Winsock error " + std::to_string(WSAGetLastError()));
+  fd_ = static_cast<int>(s);
+  port_ = ntohs(addr.sin_port);
+}
+ClosedPort::~ClosedPort() { ::closesocket(static_cast<SOCKET>(fd_)); }
+
+UnansweredListener::UnansweredListener() = default;  // ready() false
+UnansweredListener::~UnansweredListener() = default;
+#else
 // ---- TmpfsMount ---------------------------------------------------------------------------
 
 TmpfsMount::TmpfsMount(const std::filesystem::path& dir, const std::string& size) : dir_(dir) {
@@ -111,5 +146,7 @@ UnansweredListener::~UnansweredListener() {
   for (int fd : fillers_) ::close(fd);
   ::close(listen_fd_);
 }
+
+#endif
 
 }  // namespace asyncload::faults

@@ -52,6 +52,12 @@ private:
 
 // A loopback listener that never accepts and whose accept queue is full: the kernel drops
 // further SYNs, so a client's connect() neither succeeds nor fails until it times out.
+// Windows: never ready() (no TCP_INFO to see the queue fill); unanswered_listener_built says so.
+#if defined(_WIN32)
+inline constexpr bool unanswered_listener_built = false;
+#else
+inline constexpr bool unanswered_listener_built = true;
+#endif
 class UnansweredListener {
 public:
   UnansweredListener();

@@ -2,8 +2,14 @@
 
 #include "faults/tls.hpp"
 
+#if ASYNCLOAD_FAULTS_TLS
 #include <openssl/ssl.h>
+#endif
 
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,6 +18,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -23,7 +30,26 @@ namespace {
 
 constexpr std::size_t max_head_bytes = 1 << 20;
 
+#if ASYNCLOAD_FAULTS_TLS
 SSL* as_ssl(void* p) { return static_cast<SSL*>(p); }
+#endif
+
+// The few places where Winsock differs: sockets are SOCKETs (small values: they fit the int
+// the header uses), closed with closesocket(), shut down with SD_*, no SIGPIPE to avoid.
+#if defined(_WIN32)
+using Socket = SOCKET;
+constexpr int shut_read = SD_RECEIVE, shut_write = SD_SEND, shut_both = SD_BOTH, no_signal = 0;
+void close_socket(int fd) { ::closesocket(static_cast<Socket>(fd)); }
+std::string socket_error() { return "Winsock error " + std::to_string(WSAGetLastError()); }
+bool interrupted() { return false; }
+#else
+using Socket = int;
+constexpr int shut_read = SHUT_RD, shut_write = SHUT_WR, shut_both = SHUT_RDWR, no_signal = MSG_NOSIGNAL;
+void close_socket(int fd) { ::close(fd); }
+std::string socket_error() { return std::strerror(errno); }
+bool interrupted() { return errno == EINTR; }
+#endif
+Socket as_socket(int fd) { return static_cast<Socket>(fd); }
 
 }  // namespace
 
@@ -33,13 +59,17 @@ namespace {
 
 // One read: > 0 bytes, 0 on close, < 0 on error.
 long read_some(int fd, void* ssl, char* data, std::size_t size) {
+#if ASYNCLOAD_FAULTS_TLS
   if (ssl) {
     const int n = SSL_read(as_ssl(ssl), data, static_cast<int>(size));
     return n > 0 ? n : (SSL_get_error(as_ssl(ssl), n) == SSL_ERROR_ZERO_RETURN ? 0 : -1);
   }
+#else
+  (void)ssl;
+#endif
   for (;;) {
-    const ssize_t n = ::recv(fd, data, size, 0);
-    if (n < 0 && errno == EINTR) continue;
+    const auto n = ::recv(as_socket(fd), data, static_cast<int>(size), 0);
+    if (n < 0 && interrupted()) continue;
     return static_cast<long>(n);
   }
 }
@@ -75,12 +105,16 @@ std::size_t RawConnection::wait_for_close() {
 bool RawConnection::write(std::string_view bytes) {
   while (!bytes.empty()) {
     long n;
+    const int piece = static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 20));
+#if ASYNCLOAD_FAULTS_TLS
     if (ssl_) {
-      const int w = SSL_write(as_ssl(ssl_), bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 20)));
+      const int w = SSL_write(as_ssl(ssl_), bytes.data(), piece);
       n = w > 0 ? w : -1;
-    } else {
-      n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
+    } else
+#endif
+    {
+      n = static_cast<long>(::send(as_socket(fd_), bytes.data(), piece, no_signal));
+      if (n < 0 && interrupted()) continue;
     }
     if (n <= 0) return false;
     bytes.remove_prefix(static_cast<std::size_t>(n));
@@ -91,15 +125,17 @@ bool RawConnection::write(std::string_view bytes) {
 void RawConnection::reset() {
   if (closed_) return;
   linger hard{1, 0};  // close() now sends RST and discards anything unsent
-  ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-  ::shutdown(fd_, SHUT_RD);  // fd stays open (the server closes it): the RST goes out at close
+  ::setsockopt(as_socket(fd_), SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&hard), sizeof hard);
+  ::shutdown(as_socket(fd_), shut_read);  // fd stays open (the server closes it): the RST goes out at close
   closed_ = reset_ = true;
 }
 
 void RawConnection::close() {
   if (closed_) return;
+#if ASYNCLOAD_FAULTS_TLS
   if (ssl_) SSL_shutdown(as_ssl(ssl_));
-  ::shutdown(fd_, SHUT_WR);  // FIN after everything written
+#endif
+  ::shutdown(as_socket(fd_), shut_write);  // FIN after everything written
   closed_ = true;
 }
 
@@ -107,27 +143,42 @@ void RawConnection::close() {
 
 RawServer::RawServer(Script script, std::shared_ptr<TlsIdentity> tls)
     : script_(std::move(script)), tls_(std::move(tls)) {
+#if defined(_WIN32)
+  static const bool started = [] {  // Winsock needs starting before the first socket
+    WSADATA data;
+    return WSAStartup(MAKEWORD(2, 2), &data) == 0;
+  }();
+  if (!started) throw std::runtime_error("WSAStartup failed");
+  const Socket listening = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (listening == INVALID_SOCKET) throw std::runtime_error("socket: " + socket_error());
+  listen_fd_ = static_cast<int>(listening);
+#else
   ::signal(SIGPIPE, SIG_IGN);  // a client gone mid-write must not kill the test
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
+  if (listen_fd_ < 0) throw std::runtime_error("socket: " + socket_error());
+#endif
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof addr;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 128) != 0 ||
-      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("listen: " + std::string(std::strerror(errno)));
+  if (::bind(as_socket(listen_fd_), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(as_socket(listen_fd_), 128) != 0 ||
+      ::getsockname(as_socket(listen_fd_), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("listen: " + socket_error());
   port_ = ntohs(addr.sin_port);
+#if !defined(_WIN32)
   if (::pipe2(wake_pipe_, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
+#endif
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
 RawServer::~RawServer() {
   stop();
-  ::close(listen_fd_);
+  close_socket(listen_fd_);
+#if !defined(_WIN32)
   ::close(wake_pipe_[0]);
   ::close(wake_pipe_[1]);
+#endif
 }
 
 std::string RawServer::url(std::string_view path) const {
@@ -140,13 +191,33 @@ void RawServer::stop() {
     if (stopping_) return;
     stopping_ = true;
   }
+#if defined(_WIN32)
+  // Winsock cannot poll a pipe: the accept loop is woken by one last connection, which it sees
+  // after stopping_ was set (and closes unserved).
+  const Socket waker = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port_);
+  ::connect(waker, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  acceptor_.join();
+  ::closesocket(waker);
+#else
   const char byte = 0;
   [[maybe_unused]] auto ignored = ::write(wake_pipe_[1], &byte, 1);
   acceptor_.join();
+#endif
   std::vector<std::thread> workers;
   {
     std::lock_guard lock(mutex_);
-    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);  // unblocks every script
+    for (int fd : open_fds_) ::shutdown(as_socket(fd), shut_both);  // unblocks every script
+#if defined(_WIN32)
+    // Under Wine a shutdown does not wake a recv() blocked in another thread (a client that
+    // keeps its connection alive would hold stop() forever); closing the socket does. serve()
+    // then finds its socket gone from open_fds_ and leaves it be.
+    for (int fd : open_fds_) close_socket(fd);
+    open_fds_.clear();
+#endif
     workers.swap(workers_);
   }
   for (auto& worker : workers) worker.join();
@@ -154,6 +225,18 @@ void RawServer::stop() {
 
 void RawServer::accept_loop() {
   for (;;) {
+#if defined(_WIN32)
+    const Socket accepted = ::accept(as_socket(listen_fd_), nullptr, nullptr);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) {  // stop()'s wake-up connection (or one that raced it): not served
+        if (accepted != INVALID_SOCKET) ::closesocket(accepted);
+        return;
+      }
+    }
+    if (accepted == INVALID_SOCKET) continue;
+    const int fd = static_cast<int>(accepted);
+#else
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
@@ -162,8 +245,9 @@ void RawServer::accept_loop() {
     if (fds[1].revents) return;
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+#endif
     const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(as_socket(fd), IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&one), sizeof one);
     ++accepted_;
     std::lock_guard lock(mutex_);
     open_fds_.push_back(fd);
@@ -172,8 +256,9 @@ void RawServer::accept_loop() {
 }
 
 void RawServer::serve(int fd) {
-  SSL* ssl = nullptr;
   bool ready = true;
+#if ASYNCLOAD_FAULTS_TLS
+  SSL* ssl = nullptr;
   if (tls_) {
     ssl = SSL_new(static_cast<SSL_CTX*>(tls_->context()));
     SSL_set_fd(ssl, fd);
@@ -186,6 +271,9 @@ void RawServer::serve(int fd) {
       ready = false;
     }
   }
+#else
+  void* const ssl = nullptr;
+#endif
   if (ready) {
     RawConnection connection(fd, ssl);
     try {
@@ -198,12 +286,16 @@ void RawServer::serve(int fd) {
     if (!connection.reset_) connection.wait_for_close();
     ++finished_;
   }
+#if ASYNCLOAD_FAULTS_TLS
   if (ssl) SSL_free(ssl);
+#endif
   {
     std::lock_guard lock(mutex_);
-    open_fds_.erase(std::find(open_fds_.begin(), open_fds_.end(), fd));
+    const auto open = std::find(open_fds_.begin(), open_fds_.end(), fd);
+    if (open == open_fds_.end()) return;  // stop() closed it already (Windows)
+    open_fds_.erase(open);
   }
-  ::close(fd);
+  close_socket(fd);
 }
 
 int RawServer::wait_for_handshake_failures(int count, std::chrono::milliseconds limit) {

@@ -1,5 +1,7 @@
 #include "faults/tls.hpp"
 
+#if ASYNCLOAD_FAULTS_TLS
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -73,3 +75,18 @@ std::shared_ptr<TlsIdentity> TlsIdentity::self_signed(const std::filesystem::pat
 TlsIdentity::~TlsIdentity() { SSL_CTX_free(static_cast<SSL_CTX*>(context_)); }
 
 }  // namespace asyncload::faults
+
+#else  // no OpenSSL for this target (MinGW: Debian has none): no TLS test server
+
+#include <stdexcept>
+
+namespace asyncload::faults {
+
+std::shared_ptr<TlsIdentity> TlsIdentity::self_signed(const std::filesystem::path&) {
+  throw std::logic_error("built without OpenSSL: no TLS test server");
+}
+TlsIdentity::~TlsIdentity() = default;
+
+}  // namespace asyncload::faults
+
+#endif

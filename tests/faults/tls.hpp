@@ -8,6 +8,14 @@
 
 namespace asyncload::faults {
 
+// Whether this build has the TLS test server: OpenSSL is needed, and Debian has none for MinGW,
+// so the Windows build has none (README "Windows"; its TLS cases are skipped there).
+#if ASYNCLOAD_FAULTS_TLS
+inline constexpr bool tls_server_built = true;
+#else
+inline constexpr bool tls_server_built = false;
+#endif
+
 class TlsIdentity {
 public:
   // Writes the certificate (PEM) to `certificate_file`, which a client may then name as its

@@ -1,8 +1,10 @@
 #include "support/encoders.hpp"
 
-#include <brotli/encode.h>
 #include <zlib.h>
+#if defined(ASYNCLOAD_BROTLI_ZSTD)
+#include <brotli/encode.h>
 #include <zstd.h>
+#endif
 
 #include <stdexcept>
 
@@ -32,6 +34,7 @@ std::string gzip_encode(std::string_view text, bool fast) { return deflate_with(
 std::string zlib_encode(std::string_view text, bool fast) { return deflate_with(text, 15, fast); }
 std::string raw_deflate_encode(std::string_view text, bool fast) { return deflate_with(text, -15, fast); }
 
+#if defined(ASYNCLOAD_BROTLI_ZSTD)
 std::string brotli_encode(std::string_view text, bool fast) {
   std::string out(BrotliEncoderMaxCompressedSize(text.size()), '\0');
   std::size_t size = out.size();
@@ -50,5 +53,10 @@ std::string zstd_encode(std::string_view text, bool fast) {
   out.resize(size);
   return out;
 }
+
+#else
+std::string brotli_encode(std::string_view, bool) { throw std::logic_error("built without brotli"); }
+std::string zstd_encode(std::string_view, bool) { throw std::logic_error("built without zstd"); }
+#endif
 
 }  // namespace asyncload::test

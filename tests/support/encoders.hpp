@@ -13,6 +13,13 @@ namespace asyncload::test {
 std::string gzip_encode(std::string_view text, bool fast = false);
 std::string zlib_encode(std::string_view text, bool fast = false);         // "deflate" per RFC 9110
 std::string raw_deflate_encode(std::string_view text, bool fast = false);  // "deflate" as some servers send it
+// Whether the library decodes br and zstd (README "Windows": not the MinGW build, which Debian
+// cannot give brotli or zstd); without them these two throw std::logic_error.
+#if defined(ASYNCLOAD_BROTLI_ZSTD)
+inline constexpr bool brotli_zstd_built = true;
+#else
+inline constexpr bool brotli_zstd_built = false;
+#endif
 std::string brotli_encode(std::string_view text, bool fast = false);
 std::string zstd_encode(std::string_view text, bool fast = false);
 

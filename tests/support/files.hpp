@@ -9,6 +9,15 @@
 
 namespace asyncload::test {
 
+// Whether a test can plant symbolic links: not on Windows, where creating one needs Developer
+// Mode or administrator rights (and Wine does not implement it: "Function not implemented").
+// Cases that plant a link are skipped there, saying so (README "Windows").
+#if defined(_WIN32)
+inline constexpr bool symlinks_creatable = false;
+#else
+inline constexpr bool symlinks_creatable = true;
+#endif
+
 // A fresh directory under temp_directory_path(), removed (recursively) at scope end.
 class TempDir {
 public:

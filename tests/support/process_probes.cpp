@@ -1,6 +1,11 @@
 #include "support/process_probes.hpp"
 
+#if defined(_WIN32)
+#include <windows.h>
+#include <psapi.h>
+#else
 #include <unistd.h>
+#endif
 
 #include <filesystem>
 #include <fstream>
@@ -26,6 +31,26 @@ bool sanitized() {
 #endif
 }
 
+#if defined(_WIN32)
+// Windows: the working set stands for resident memory, open handles for descriptors. The peak
+// cannot be reset; ctest runs each case in a process of its own, so the peak is that case's.
+std::size_t resident_bytes() {
+  PROCESS_MEMORY_COUNTERS counters{};
+  return GetProcessMemoryInfo(GetCurrentProcess(), &counters, sizeof counters) ? counters.WorkingSetSize : 0;
+}
+
+std::size_t peak_resident_bytes() {
+  PROCESS_MEMORY_COUNTERS counters{};
+  return GetProcessMemoryInfo(GetCurrentProcess(), &counters, sizeof counters) ? counters.PeakWorkingSetSize : 0;
+}
+
+void reset_peak_resident() {}
+
+int open_fds() {
+  DWORD handles = 0;
+  return GetProcessHandleCount(GetCurrentProcess(), &handles) ? static_cast<int>(handles) : 0;
+}
+#else
 std::size_t resident_bytes() {
   std::ifstream statm("/proc/self/statm");
   std::size_t size = 0, resident = 0;
@@ -60,5 +85,7 @@ int open_fds() {
     ++count;
   return count - 1;  // the iterator's own descriptor
 }
+
+#endif
 
 }  // namespace asyncload::test

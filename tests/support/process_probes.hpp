@@ -1,5 +1,6 @@
 // process_probes.hpp — what the fault and soak suites measure of this process: resident memory
-// and open file descriptors (Linux /proc/self), and whether a sanitizer inflates the figures.
+// and open file descriptors (Linux /proc/self; Windows: working set and handles), and whether a
+// sanitizer inflates the figures.
 #pragma once
 
 #include <cstddef>

@@ -509,12 +509,21 @@ TEST_CASE("http_get_file") {
     const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
     f.script->respond(id, 200, "new save");
     const std::size_t releases_before = f.script->releases();
+#if defined(_WIN32)
+    // Windows cannot hold the replaced file open across the rename (files.hpp): the rename
+    // frees it, nothing is left open and nothing goes to the backend to be closed.
+    (void)files_before;
+    (void)releases_before;
+    f.http->dispatch([&](const AsyncLoad&) {});
+    CHECK(read_file(target) == "new save");
+#else
     f.http->dispatch([&](const AsyncLoad&) {
       CHECK(open_fds() == files_before + 1);  // the old file, held until the frame is over
     });
     CHECK(f.script->releases() == releases_before + 1);
     CHECK(read_file(target) == "new save");
     CHECK(open_fds() == files_before);
+#endif
   }
   SUBCASE("an empty 200 makes an empty file") {
     const RequestId id = f.http->http_get_file("http://example.test/file", target.string());
@@ -562,7 +571,11 @@ TEST_CASE("http_get_file") {
     fs::create_directories(dir / "folder");
     CHECK(f.http->http_get_file("http://example.test/", (dir / "folder").string()) == -1);
     CHECK(f.http->last_error().find("not a regular file") != std::string::npos);
+#if defined(_WIN32)
+    CHECK(f.http->http_get_file("http://example.test/", "NUL") == -1);  // the null device
+#else
     CHECK(f.http->http_get_file("http://example.test/", "/dev/null") == -1);
+#endif
   }
 }
 
@@ -582,8 +595,14 @@ TEST_CASE("file_root confines http_get_file targets") {
   CHECK(read_file(expected) == "data");
   CHECK(f.http->http_get_file("http://example.test/", expected.string()) >= 0);  // absolute, inside
 
-  fs::create_symlink(dir.path(), dir / "root" / "out");
-  for (const std::string& escape : std::vector<std::string>{"../x", "saves/../../x", "/etc/passwd", (dir / "x").string(), "out/x", ".", ""}) {
+  std::vector<std::string> escapes = {"../x", "saves/../../x", "/etc/passwd", (dir / "x").string(), ".", ""};
+  if (symlinks_creatable) {  // not on Windows (support/files.hpp): there the link case is left out
+    fs::create_symlink(dir.path(), dir / "root" / "out");
+    escapes.push_back("out/x");
+  } else {
+    MESSAGE("SKIPPED the symbolic-link escape: links cannot be created here (README \"Windows\")");
+  }
+  for (const std::string& escape : escapes) {
     CAPTURE(escape);
     CHECK(f.http->http_get_file("http://example.test/", escape) == -1);
     CHECK_FALSE(f.http->last_error().empty());

@@ -1,8 +1,8 @@
 // The OS file API: every file operation of the core (http_get_file's temporary file, the rename
 // onto the target, the clean-up) goes through here, so that core/ calls no OS function itself.
-// POSIX today (platform/src/files_posix.cpp, also for Emscripten's file system); the shape is
-// the one a Win32 implementation (CreateFileW with CREATE_NEW, WriteFile, CloseHandle,
-// ReplaceFileW / MoveFileExW, DeleteFileW) fills in just as well. Not installed, not public API.
+// POSIX (platform/src/files_posix.cpp, also for Emscripten's file system) and Win32
+// (platform/src/files_win32.cpp: CreateFileW with CREATE_NEW, WriteFile, FlushFileBuffers,
+// MoveFileExW, DeleteFileW). Not installed, not public API.
 //
 // Each call that can fail returns "" on success, else why not in the OS's words ("No space left
 // on device"); the caller says which file and what it was doing.
@@ -15,6 +15,17 @@
 #include <string_view>
 
 namespace asyncload::files {
+
+// Paths are UTF-8 in the public API. std::filesystem::path made from a plain std::string reads
+// the ANSI code page on Windows (1252: "café" would become "cafÃ©"), so the core converts with
+// these, which are UTF-8 everywhere.
+inline std::filesystem::path path_from_utf8(std::string_view utf8) {
+  return std::filesystem::path(std::u8string(utf8.begin(), utf8.end()));
+}
+inline std::string utf8(const std::filesystem::path& path) {
+  const std::u8string text = path.u8string();
+  return std::string(text.begin(), text.end());
+}
 
 // An open file, owned: move-only, closed by close() (which reports errors) or, quietly, by the
 // destructor.
@@ -66,6 +77,10 @@ std::string replace(const std::filesystem::path& from, const std::filesystem::pa
 std::string read_small(const std::filesystem::path& path, std::size_t max_bytes, std::string& bytes);
 // Removes the file `path`.
 std::string remove(const std::filesystem::path& path);
+// Whether `path`'s file name is a device rather than a file whatever the directory: Windows'
+// reserved names (NUL, CON, PRN, AUX, COM1-9, LPT1-9, also with an extension: "nul.txt").
+// Never on POSIX, where devices are files that std::filesystem::status tells apart.
+bool names_a_device(const std::filesystem::path& path);
 // Creates `dir` and every missing directory above it.
 std::string create_directories(const std::filesystem::path& dir);
 
