@@ -31,6 +31,7 @@ ls             coreutils
 mkdir          coreutils
 pwd            coreutils
 sort           coreutils
+cmp            diffutils              bench/run.py: a resumed file against its source
 tail           coreutils
 tee            coreutils
 wc             coreutils
