@@ -19,11 +19,13 @@ timings=()
 passed=0
 failed=0
 
-# Runs one ctest preset, adding its counts to the tally.
-run_ctest() {
+# Runs `command...`, keeping its output in build/ctest-NAME.log, and adds the counts of the last
+# ctest summary it printed to the tally.
+run_counted() {
   local log="build/ctest-$1.log"
+  shift
   mkdir -p build
-  ctest --preset "$1" -j2 2>&1 | tee "$log"
+  "$@" 2>&1 | tee "$log"
   local line total bad
   line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
   total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
@@ -32,18 +34,10 @@ run_ctest() {
   failed=$((failed + bad))
 }
 
-# The Windows stage: scripts/windows.sh runs its ctest inside a Wine session; counted the same.
-run_windows() {
-  local log="build/ctest-windows.log"
-  mkdir -p build
-  scripts/windows.sh test 2>&1 | tee "$log"
-  local line total bad
-  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
-  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
-  bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
-  passed=$((passed + total - bad))
-  failed=$((failed + bad))
-}
+# One ctest preset.
+run_ctest() { run_counted "$1" ctest --preset "$1" -j2; }
+# The Windows stage: scripts/windows.sh runs its ctest inside a Wine session.
+run_windows() { run_counted windows scripts/windows.sh test; }
 
 stage() {
   local name="$1" start=$SECONDS
