@@ -19,7 +19,7 @@
 // --smoke (a quick run for ctest). Exits 1 if a dispatch() delivered a different number of
 // events than expected.
 #include <asyncload/asyncload.hpp>
-#include <asyncload/testing/scripted_backend.hpp>
+#include "support/scripted_backend.hpp"
 #include <testserver/test_server.hpp>
 
 #include <benchmark/benchmark.h>

@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include <asyncload/testing/scripted_backend.hpp>
+#include "support/scripted_backend.hpp"
 #include <testserver/test_server.hpp>
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 #include "core/src/validate.hpp"
 
 #include <asyncload/asyncload.hpp>
-#include <asyncload/testing/scripted_backend.hpp>
+#include "support/scripted_backend.hpp"
 
 #include <doctest/doctest.h>
 

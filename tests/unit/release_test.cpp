@@ -2,7 +2,7 @@
 // not only completed ones: a failed or cancelled request's partial body, and a buffer-mode body
 // once copied into the game's Buffer. Over the scripted backend, which counts the bytes handed back.
 #include <asyncload/asyncload.hpp>
-#include <asyncload/testing/scripted_backend.hpp>
+#include "support/scripted_backend.hpp"
 
 #include <doctest/doctest.h>
 

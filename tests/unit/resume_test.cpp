@@ -4,7 +4,7 @@
 #include "support/files.hpp"
 
 #include <asyncload/asyncload.hpp>
-#include <asyncload/testing/scripted_backend.hpp>
+#include "support/scripted_backend.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
-// asyncload/testing/scripted_backend.hpp — a backend whose transfers end when the test says so.
-// It lets unit tests (the core's own, or a game's) drive asyncload deterministically without a
+// tests/support/scripted_backend.hpp — a backend whose transfers end when the test says so.
+// It lets the unit, fault and benchmark programs drive asyncload deterministically without a
 // network:
 //
 //   auto backend = std::make_unique<asyncload::ScriptedBackend>();
