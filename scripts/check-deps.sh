@@ -33,6 +33,9 @@ pwd            coreutils
 sort           coreutils
 cmp            diffutils              bench/run.py: a resumed file against its source
 tail           coreutils
+head           coreutils
+cut            coreutils
+mv             coreutils
 tee            coreutils
 wc             coreutils
 grep           grep
@@ -58,6 +61,7 @@ chromium       chromium               browser tests
 node           nodejs                 benchmark peer; tests/support/validate_har.js (node-har-validator)
 curl           curl                   benchmark peer
 curl-config    libcurl4-openssl-dev   benchmark report
+pkg-config     pkg-config             scripts/consumer.sh: the asyncload.pc build
 sudo           -                      setup.sh when not root: a user who is not root has it
 debootstrap    -                      scripts/minroot.sh, on the developer machine
 git            -                      scripts/minroot.sh clones with the machine git

@@ -5,6 +5,9 @@
 #   web     the `web` preset (Emscripten): the conformance suite as wasm and the demo page
 #   native  the `native` preset: unit, conformance, interop, CLI, faults, soak (20,000 requests),
 #           and the browser tests, which run the web build in headless Chromium
+#   consumer scripts/consumer.sh: installs both builds and builds and runs each example against
+#           the installed packages as a game would (CMake, add_subdirectory, FetchContent,
+#           pkg-config natively; Emscripten's toolchain and headless Chromium for the web)
 #   windows scripts/windows.sh: the MinGW-w64 cross build (static Schannel libcurl from Debian's
 #           curl source, cached in build/windows-curl), its unit, conformance and fault suites and
 #           `asyncload.exe demo` under Wine, and the CLI tests driving asyncload.exe under Wine
@@ -53,6 +56,7 @@ stage names   scripts/check-test-names.sh
 stage web     bash -c 'scripts/setup.sh web'
 stage native  bash -c 'scripts/setup.sh native'
 stage native-tests run_ctest native
+stage consumer scripts/consumer.sh
 stage windows run_windows
 stage asan    bash -c 'scripts/setup.sh asan'
 stage asan-tests run_ctest asan
