@@ -38,7 +38,7 @@
 // reported; 126 Chromium could not be started (or another internal error); 130 interrupted
 // (SIGINT/SIGTERM/SIGHUP).
 // Nothing here can hang: every wait is bounded.
-#include "support/base64.hpp"
+#include <asyncload/detail/base64.hpp>
 #include "testserver/test_server.hpp"
 
 #include <boost/asio.hpp>
@@ -526,7 +526,7 @@ asio::awaitable<std::string> capture_png(unsigned short port, std::string page_p
   co_await cdp.close();
   const auto* data = shot.if_contains("data");
   if (!data || !data->is_string()) throw std::runtime_error("Page.captureScreenshot: no data");
-  auto png = asyncload::test::base64_decode(data->as_string());
+  auto png = asyncload::detail::base64_decode(data->as_string());
   if (!png || !is_png(*png))
     throw std::runtime_error("Page.captureScreenshot: data is not a base64 PNG");
   co_return *png;
