@@ -28,6 +28,6 @@ if [ -s build/docs/warnings.log ]; then
   echo "docs: doxygen warned $(grep -c . build/docs/warnings.log) time(s) (build/docs/warnings.log)" >&2
   status=1
 fi
-[ -e scripts/check-docs.py ] && { python3 scripts/check-docs.py || status=1; }
+python3 scripts/check-docs.py || status=1
 [ "$status" -eq 0 ] && echo "docs: build/docs/html/index.html, no warnings"
 exit "$status"
