@@ -14,6 +14,7 @@ Checks:
                 read too when it is beside the clone) names, each with a C++ form and a C form; and every C++ or C identifier the guide
                 names exists in the public headers. C names (asyncload_*, ASYNCLOAD_*) are
                 skipped, with a notice, while core/include/asyncload/asyncload.h is absent.
+  links         every relative link in docs/*.md reaches a file, and its #anchor a heading there.
 Reads files only; needs nothing but python3.
 """
 import pathlib
@@ -208,17 +209,42 @@ def check_capabilities(write):
             problem(f"README capability table has no row for '{field}'")
 
 
+def github_slug(heading):
+    """The anchor GitHub gives a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def check_links():
+    """Every relative link of the guides points at a file that exists, and a #section of a
+    Markdown file at one of its headings, so that "see the README's section" stays true."""
+    for guide in sorted((ROOT / "docs").glob("*.md")):
+        for target in re.findall(r"\]\(([^)\s]+)\)", guide.read_text()):
+            if re.match(r"\w+:", target):
+                continue  # http:, mailto:
+            path, _, anchor = target.partition("#")
+            file = (guide.parent / path).resolve() if path else guide
+            if not file.exists():
+                problem(f"{rel(guide)}: the link '{target}' points at a file that does not exist")
+            elif anchor and file.suffix == ".md":
+                headings = re.findall(r"^#+ (.*)$", file.read_text(), re.M)
+                if anchor not in {github_slug(h) for h in headings}:
+                    problem(f"{rel(guide)}: the link '{target}' names no heading of {rel(file)}")
+
+
 def main():
     write = "--write-capabilities" in sys.argv[1:]
     check_capabilities(write)
     if not write:
         check_porting()
+        check_names()
+        check_links()
     for text in problems:
         print("check-docs: " + text, file=sys.stderr)
     if not problems and not write:
         functions, keys = checked.get("porting", (0, 0))
         print(f"check-docs: capability table and README table agree with profiles.cpp; the porting guide covers "
-              f"{functions} GML functions and {keys} async_load keys, and names only declared identifiers")
+              f"{functions} GML functions and {keys} async_load keys; the guides name only declared identifiers "
+              f"and link only to what exists")
     return 1 if problems else 0
 
 
@@ -284,13 +310,23 @@ def check_porting():
                    for r in rows):
             problem(f"{rel(PORTING)}: no row for the async_load key \"{key}\" with its C++ (e.) and C (asyncload_event_) forms")
 
-    # Every C++ and C name the guide uses is declared in the public headers.
+    checked["porting"] = (len(functions), len(keys))
+
+
+def check_names():
+    """Every C++ and C name the guides use is declared in the public headers."""
+    for guide in (PORTING, ROOT / "docs/troubleshooting.md", CAPS_DOC):
+        if guide.exists():
+            check_names_in(guide, guide.read_text())
+
+
+def check_names_in(guide, text):
     cpp_words = declared_words(CPP_HEADERS)
     have_c = C_HEADER.exists()
     c_words = declared_words([C_HEADER]) if have_c else set()
     missing_cpp, missing_c = set(), set()
     qualifiers = r"(?:asyncload|Http|AsyncLoad|Buffer|Options|RequestOptions|Capabilities|Status|ReplayOptions|DispatchLimits|Backend)"
-    for span in code_spans(guide):
+    for span in code_spans(text):
         span = re.sub(r'"(?:[^"\\]|\\.)*"', '""', span)  # string literals are data, not names
         for name, wildcard in re.findall(r"\b((?:asyncload|ASYNCLOAD)_\w*)(\*?)", span):
             if have_c and (not any(w.startswith(name) for w in c_words) if wildcard else name not in c_words):
@@ -306,12 +342,11 @@ def check_porting():
             if name not in cpp_words:
                 missing_cpp.add(name)
     for name in sorted(missing_cpp):
-        problem(f"{rel(PORTING)} names the C++ identifier '{name}', which no public header declares")
+        problem(f"{rel(guide)} names the C++ identifier '{name}', which no public header declares")
     for name in sorted(missing_c):
-        problem(f"{rel(PORTING)} names the C identifier '{name}', which {rel(C_HEADER)} does not declare")
-    if not have_c:
-        print(f"check-docs: {rel(C_HEADER)} is not there yet: the porting guide's C names (asyncload_*) are not checked", file=sys.stderr)
-    checked["porting"] = (len(functions), len(keys))
+        problem(f"{rel(guide)} names the C identifier '{name}', which {rel(C_HEADER)} does not declare")
+    if not have_c and guide == PORTING:
+        print(f"check-docs: {rel(C_HEADER)} is not there yet: the guides' C names (asyncload_*) are not checked", file=sys.stderr)
 
 
 if __name__ == "__main__":
