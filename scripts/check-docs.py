@@ -14,7 +14,7 @@ Checks:
                 read too when it is beside the clone) names, each with a C++ form and a C form; and every C++ or C identifier the guide
                 names exists in the public headers. C names (asyncload_*, ASYNCLOAD_*) are
                 skipped, with a notice, while core/include/asyncload/asyncload.h is absent.
-  links         every relative link in docs/*.md reaches a file, and its #anchor a heading there.
+  links         every relative link in docs/*.md and README.md reaches a file, and its #anchor a heading there.
 Reads files only; needs nothing but python3.
 """
 import pathlib
@@ -217,7 +217,7 @@ def github_slug(heading):
 def check_links():
     """Every relative link of the guides points at a file that exists, and a #section of a
     Markdown file at one of its headings, so that "see the README's section" stays true."""
-    for guide in sorted((ROOT / "docs").glob("*.md")):
+    for guide in sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]:
         for target in re.findall(r"\]\(([^)\s]+)\)", guide.read_text()):
             if re.match(r"\w+:", target):
                 continue  # http:, mailto:
