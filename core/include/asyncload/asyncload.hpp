@@ -19,7 +19,7 @@
 /// last_error() says why. A trailing RequestOptions overrides the Http's Options for one request.
 ///
 /// A request's life (the states of core/src/http.cpp):
-/// @verbatim
+/// @code{.unparsed}
 ///   running    the backend transfers it on its own thread (native: one I/O thread running
 ///              libcurl; web: the browser's main thread between frames), writes the body into
 ///              the request's sink (memory; http_get_file's temporary file; for a buffer at
@@ -30,7 +30,7 @@
 ///              forgotten (in_flight() drops).
 ///   cancelled  http_cancel(id) while running or ended: one -3 final event follows in a later
 ///              dispatch() and nothing else for that id; http_get_file's target is not touched.
-/// @endverbatim
+/// @endcode
 /// Every accepted request gets exactly one final event, unless the Http is destroyed first
 /// (~Http stops every transfer and calls no handler).
 ///
@@ -60,7 +60,7 @@
 /// headless runs").
 ///
 /// async_load keys (AsyncLoad::map(); the accessors read it):
-/// @verbatim
+/// @code{.unparsed}
 ///   id                the id the call returned
 ///   status            the Status below, as GameMaker's integer
 ///   url               the URL as requested (also after redirects)
@@ -71,11 +71,11 @@
 ///   contentLength     the expected body size, -1 when the server did not say
 ///   sizeDownloaded    body bytes received so far, counted like contentLength (as sent)
 ///   error             only when status < 0: a one-line reason
-/// @endverbatim
+/// @endcode
 /// A progress event has only id, status, url, contentLength and sizeDownloaded.
 ///
 /// Status:
-/// @verbatim
+/// @code{.unparsed}
 ///    1 downloading    a progress event
 ///    0 complete       the HTTP exchange completed, whatever its code (404, 500, 304...)
 ///   -1 network_error  refused, DNS, reset, TLS, protocol, too many redirects, non-http(s) redirect
@@ -83,7 +83,7 @@
 ///   -3 cancelled      http_cancel
 ///   -4 file_error     the local file could not be written
 ///   -5 too_large      the body is over max_body_bytes (memory and buffer bodies, not files)
-/// @endverbatim
+/// @endcode
 #pragma once
 
 #include <asyncload/buffer.hpp>

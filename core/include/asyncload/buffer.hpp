@@ -3,12 +3,12 @@
 ///
 /// A Buffer is a block of bytes with a seek position (tell), like GameMaker's buffer_grow and
 /// buffer_fixed. http_request looks at the seek position when the call is made:
-/// @verbatim
+/// @code{.unparsed}
 ///   tell() == 0  the response body is written into the buffer at offset 0 (a grow buffer grows
 ///                to fit, a fixed buffer keeps only what fits) and the seek position is left at
 ///                the number of bytes written;
 ///   tell() >  0  bytes [0, tell()) are sent as the request body.
-/// @endverbatim
+/// @endcode
 /// asyncload touches a buffer only on the game thread, inside Http::dispatch(). It keeps a weak
 /// reference while the request runs, so the game may drop its buffer at any time.
 #pragma once
