@@ -60,7 +60,7 @@ boost::json::object json_of(const capi_event& e) {
 
 TEST_SUITE("capi") {
 
-TEST_CASE("capi: http_get - status 0, http_status 200, the body, url, sizes, and the same in event_json") {
+TEST_CASE("http_get - status 0, http_status 200, the body, url, sizes, and the same in event_json") {
   Client c;
   const std::string requested = url("/bytes/3000");
   const capi_event& e = c.run(asyncload_http_get(c.http, requested.c_str(), nullptr));
@@ -86,7 +86,7 @@ TEST_CASE("capi: http_get - status 0, http_status 200, the body, url, sizes, and
   CHECK_FALSE(map.contains("error"));
 }
 
-TEST_CASE("capi: a binary body with NULs comes whole through the result length and as result_base64 in JSON") {
+TEST_CASE("a binary body with NULs comes whole through the result length and as result_base64 in JSON") {
   Client c;
   const std::string body = expected_bytes(0, 5000);
   REQUIRE(body.find('\0') != std::string::npos);  // the pattern holds NULs: strlen would stop early
@@ -101,7 +101,7 @@ TEST_CASE("capi: a binary body with NULs comes whole through the result length a
   CHECK(asyncload::test::base64_decode(map.at("result_base64").as_string()) == body);
 }
 
-TEST_CASE("capi: a UTF-8 body is the JSON's result as it is") {
+TEST_CASE("a UTF-8 body is the JSON's result as it is") {
   Client c;
   const std::string text = "caf\xC3\xA9 \xE2\x82\xAC";  // café €
   const capi_event& e =
@@ -113,7 +113,7 @@ TEST_CASE("capi: a UTF-8 body is the JSON's result as it is") {
   CHECK_FALSE(map.contains("result_base64"));
 }
 
-TEST_CASE("capi: event_header finds a header in any case, joins repeats, NULL when absent") {
+TEST_CASE("event_header finds a header in any case, joins repeats, NULL when absent") {
   Client c;
   c.log.header_name = "X-Test";
   const capi_event& e = c.run(asyncload_http_get(c.http, url("/headers?X-Test=a&X-Test=b&Other=c%3A%20d").c_str(), nullptr));
@@ -130,7 +130,7 @@ TEST_CASE("capi: event_header finds a header in any case, joins repeats, NULL wh
   CHECK(headers.at("other").as_string() == "c: d");
 }
 
-TEST_CASE("capi: event_json stays valid UTF-8 when a header value is not") {
+TEST_CASE("event_json stays valid UTF-8 when a header value is not") {
   Client c;
   c.log.header_name = "X-Bin";
   const capi_event& e = c.run(asyncload_http_get(c.http, url("/headers?X-Bin=a%FFb").c_str(), nullptr));
@@ -145,7 +145,7 @@ TEST_CASE("capi: event_json stays valid UTF-8 when a header value is not") {
 #endif
 }
 
-TEST_CASE("capi: progress events carry sizes and no headers") {
+TEST_CASE("progress events carry sizes and no headers") {
   Client c;
   c.log.header_name = "Content-Length";
   const auto id = asyncload_http_get(c.http, url("/drip?bytes=3000&chunks=3&interval_ms=150").c_str(), nullptr);
@@ -170,7 +170,7 @@ TEST_CASE("capi: progress events carry sizes and no headers") {
   CHECK(progress >= 1);
 }
 
-TEST_CASE("capi: http_get_file writes the file and its result is the path") {
+TEST_CASE("http_get_file writes the file and its result is the path") {
   asyncload::test::TempDir dir;
   const std::string target = (dir / "saves" / "slot1.sav").string();
   Client c;
@@ -181,7 +181,7 @@ TEST_CASE("capi: http_get_file writes the file and its result is the path") {
   CHECK(asyncload::test::read_file(target) == expected_bytes(0, 20000));
 }
 
-TEST_CASE("capi: http_post_string sends the form type and exactly body_length bytes") {
+TEST_CASE("http_post_string sends the form type and exactly body_length bytes") {
   Client c;
   const std::string body = "a=1&b=2-and-more";
   const capi_event& e = c.run(asyncload_http_post_string(c.http, url("/echo").c_str(), body.data(), 7, nullptr));
@@ -192,7 +192,7 @@ TEST_CASE("capi: http_post_string sends the form type and exactly body_length by
   CHECK(echo.at("headers").as_object().at("content-type").as_string() == "application/x-www-form-urlencoded");
 }
 
-TEST_CASE("capi: http_request sends the method, the headers in order and a binary body") {
+TEST_CASE("http_request sends the method, the headers in order and a binary body") {
   Client c;
   const asyncload_header headers[] = {{"X-One", "first"}, {"X-Two", "second value"}, {"Content-Type", "application/octet-stream"}};
   const std::string body("bin\0ary", 7);
@@ -216,7 +216,7 @@ TEST_CASE("capi: http_request sends the method, the headers in order and a binar
   CHECK(result(plain) == "status 404");
 }
 
-TEST_CASE("capi: buffer mode receives into a grow buffer and keeps what fits in a fixed one") {
+TEST_CASE("buffer mode receives into a grow buffer and keeps what fits in a fixed one") {
   Client c;
   std::unique_ptr<asyncload_buffer, void (*)(asyncload_buffer*)> grow(asyncload_buffer_create_grow(0), asyncload_buffer_destroy);
   std::unique_ptr<asyncload_buffer, void (*)(asyncload_buffer*)> fixed(asyncload_buffer_create_fixed(100), asyncload_buffer_destroy);
@@ -240,7 +240,7 @@ TEST_CASE("capi: buffer mode receives into a grow buffer and keeps what fits in 
   CHECK(std::string_view(reinterpret_cast<const char*>(asyncload_buffer_data(fixed.get())), 100) == expected_bytes(0, 100));
 }
 
-TEST_CASE("capi: buffer mode sends bytes [0, tell) as the body") {
+TEST_CASE("buffer mode sends the bytes before the seek position as the body") {
   Client c;
   std::unique_ptr<asyncload_buffer, void (*)(asyncload_buffer*)> buffer(asyncload_buffer_create_grow(4), asyncload_buffer_destroy);
   REQUIRE(buffer);
@@ -262,7 +262,7 @@ TEST_CASE("capi: buffer mode sends bytes [0, tell) as the body") {
   CHECK(asyncload_buffer_tell(small.get()) == 4);
 }
 
-TEST_CASE("capi: a buffer destroyed while its request runs drops the response") {
+TEST_CASE("a buffer destroyed while its request runs drops the response") {
   Client c;
   asyncload_buffer* buffer = asyncload_buffer_create_grow(0);
   const auto id = asyncload_http_request_buffer(c.http, url("/drip?bytes=2000&chunks=2&interval_ms=100").c_str(), "GET",
@@ -272,7 +272,7 @@ TEST_CASE("capi: a buffer destroyed while its request runs drops the response") 
   CHECK(e.status == 0);  // the exchange completed; there was nowhere to put the body
 }
 
-TEST_CASE("capi: cancel gives one -3 event and nothing else, a second cancel gives 0") {
+TEST_CASE("cancel gives one -3 event and nothing else, a second cancel gives 0") {
   Client c;
   const auto id = asyncload_http_get(c.http, url("/hang").c_str(), nullptr);
   REQUIRE(id >= 0);
@@ -292,7 +292,7 @@ TEST_CASE("capi: cancel gives one -3 event and nothing else, a second cancel giv
   CHECK(asyncload_in_flight(c.http) == 0);
 }
 
-TEST_CASE("capi: connect timeout and crossorigin set and get") {
+TEST_CASE("connect timeout and crossorigin set and get") {
   Client c;
   CHECK(asyncload_http_get_connect_timeout(c.http) == 60000);
   asyncload_http_set_connect_timeout(c.http, 1234);
@@ -318,7 +318,7 @@ TEST_CASE("capi: connect timeout and crossorigin set and get") {
   CHECK(e.status == 0);
 }
 
-TEST_CASE("capi: per-request options - a total timeout ends with -2, a body limit with -5, unset keeps the http's") {
+TEST_CASE("per-request options - a total timeout ends with -2, a body limit with -5, unset keeps the http's") {
   Client c;
   asyncload_request_options options;
   asyncload_request_options_init(&options);
@@ -345,7 +345,7 @@ TEST_CASE("capi: per-request options - a total timeout ends with -2, a body limi
   CHECK(result(delayed) == "delayed");
 }
 
-TEST_CASE("capi: the http's own options apply - total timeout, body limit, user agent") {
+TEST_CASE("the http's own options apply - total timeout, body limit, user agent") {
   asyncload_options options;
   asyncload_options_init(&options);
   CHECK(options.connect_timeout_ms == 60000);
@@ -367,7 +367,7 @@ TEST_CASE("capi: the http's own options apply - total timeout, body limit, user 
     CHECK(parse_object(result(echo)).at("headers").as_object().at("user-agent").as_string() == "capi-test/2");
 }
 
-TEST_CASE("capi: refusals return -1 with a reason and queue no event") {
+TEST_CASE("refusals return -1 with a reason and queue no event") {
   Client c;
   const std::string good = url("/bytes/10");
   auto refused = [&](asyncload_request_id id, std::string_view words) {
@@ -410,7 +410,7 @@ TEST_CASE("capi: refusals return -1 with a reason and queue no event") {
   CHECK(c.error().find("callback is NULL") != std::string::npos);
 }
 
-TEST_CASE("capi: create refuses bad options with a reason and takes NULL for the defaults") {
+TEST_CASE("create refuses bad options with a reason and takes NULL for the defaults") {
   asyncload_options options;
   asyncload_options_init(&options);
   options.stall_timeout_ms = -1;
@@ -434,7 +434,7 @@ TEST_CASE("capi: create refuses bad options with a reason and takes NULL for the
   asyncload_destroy(http);
 }
 
-TEST_CASE("capi: capabilities and the backend's name") {
+TEST_CASE("capabilities and the backend's name") {
   Client c;
 #if defined(__EMSCRIPTEN__)
   CHECK(std::string(asyncload_backend_name(c.http)) == "emscripten_fetch");
@@ -455,7 +455,7 @@ TEST_CASE("capi: capabilities and the backend's name") {
   CHECK(asyncload_backend_name(nullptr) == nullptr);
 }
 
-TEST_CASE("capi: destroy with requests in flight - no callback afterwards, no file left behind") {
+TEST_CASE("destroy with requests in flight - no callback afterwards, no file left behind") {
   asyncload::test::TempDir dir;
   const std::string target = (dir / "big.bin").string();
   {
@@ -483,17 +483,17 @@ TEST_CASE("capi: destroy with requests in flight - no callback afterwards, no fi
   CHECK(asyncload::test::list_tree(dir.path()).empty());  // no target, no temporary file
 }
 
-TEST_CASE("capi: a callback that starts a request from inside the callback (C)") {
+TEST_CASE("a callback that starts a request from inside the callback (C)") {
   const char* failed = capi_scenario_request_from_callback(asyncload::test::server_url().c_str());
   CHECK_MESSAGE(failed == nullptr, (failed ? failed : ""));
 }
 
-TEST_CASE("capi: one GET from a C game loop (C)") {
+TEST_CASE("one GET from a C game loop (C)") {
   const char* failed = capi_scenario_hello(asyncload::test::server_url().c_str());
   CHECK_MESSAGE(failed == nullptr, (failed ? failed : ""));
 }
 
-TEST_CASE("capi: dispatch_limited delivers at most max_events per frame, the rest later") {
+TEST_CASE("dispatch_limited delivers at most max_events per frame, the rest later") {
   Client c;
   asyncload_request_id ids[3];
   for (auto& id : ids) {
@@ -515,7 +515,7 @@ TEST_CASE("capi: dispatch_limited delivers at most max_events per frame, the res
   CHECK(asyncload_in_flight(c.http) == 0);
 }
 
-TEST_CASE("capi: a C++ callback that throws does not cross the boundary") {
+TEST_CASE("a C++ callback that throws does not cross the boundary") {
   Client c;
   asyncload_request_id ids[2];
   for (auto& id : ids) {
