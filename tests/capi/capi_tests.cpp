@@ -4,11 +4,12 @@
 // what was recorded. The server's URL and reference bytes come from tests/support/game_loop.hpp.
 #include "capi/c_loop.h"
 
-#include "support/base64.hpp"
+#include "asyncload/detail/base64.hpp"
 #include "support/game_loop.hpp"
 
 #include <doctest/doctest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstring>
@@ -98,7 +99,7 @@ TEST_CASE("a binary body with NULs comes whole through the result length and as 
   const auto map = json_of(e);  // valid JSON although the body is not UTF-8
   CHECK_FALSE(map.contains("result"));
   REQUIRE(map.contains("result_base64"));
-  CHECK(asyncload::test::base64_decode(map.at("result_base64").as_string()) == body);
+  CHECK(asyncload::detail::base64_decode(map.at("result_base64").as_string()) == body);
 }
 
 TEST_CASE("a UTF-8 body is the JSON's result as it is") {
@@ -343,6 +344,40 @@ TEST_CASE("per-request options - a total timeout ends with -2, a body limit with
   const capi_event& delayed = c.run(asyncload_http_get(c.http, url("/delay/400").c_str(), &options));
   CHECK(delayed.status == 0);
   CHECK(result(delayed) == "delayed");
+}
+
+TEST_CASE("per-request resume continues an interrupted http_get_file with a Range") {
+  asyncload_options options;
+  asyncload_options_init(&options);
+  options.web_piece_bytes = 4096;  // the browser fetches in pieces: the cut falls in the third
+  Client c(&options);
+  REQUIRE(asyncload_has_capability(c.http, "resume_downloads") == 1);
+  asyncload::test::TempDir dir;
+  const std::string target = (dir / "pack.bin").string();
+  REQUIRE(c.run(asyncload_http_get(c.http, url("/resumable-set/capi-pack?bytes=20000&cut=10000").c_str(), nullptr)).status == 0);
+  const std::string file = url("/resumable/capi-pack");
+  asyncload_request_options resume;
+  asyncload_request_options_init(&resume);
+  resume.resume = 1;
+  const capi_event& cut = c.run(asyncload_http_get_file(c.http, file.c_str(), target.c_str(), &resume));
+  CHECK(cut.status == ASYNCLOAD_STATUS_NETWORK_ERROR);  // the server closed at byte 10000
+  const capi_event& rest = c.run(asyncload_http_get_file(c.http, file.c_str(), target.c_str(), &resume));
+  REQUIRE(rest.status == 0);
+  CHECK(asyncload::test::read_file(target) == asyncload::test::expected_resumable_bytes(1, 0, 20000));
+  const capi_event& log = c.run(asyncload_http_get(c.http, url("/resumable-log/capi-pack").c_str(), nullptr));
+  const boost::json::value requests = boost::json::parse(result(log));
+  REQUIRE(requests.as_array().size() >= 2);
+  // Only the first download started at byte 0: the second went on from what the first kept.
+  int from_zero = 0;
+  for (const auto& request : requests.as_array()) {
+    const std::string range(request.as_object().at("range").as_string());
+    if (range.empty() || range.rfind("bytes=0-", 0) == 0) ++from_zero;
+  }
+  CHECK(from_zero == 1);
+#if !defined(__EMSCRIPTEN__)
+  CHECK(requests.as_array().size() == 2);
+  CHECK(requests.as_array().back().as_object().at("range").as_string() == "bytes=10000-");  // where the cut left it
+#endif
 }
 
 TEST_CASE("the http's own options apply - total timeout, body limit, user agent") {
