@@ -71,6 +71,7 @@ shell_words='
 function top() { return sp ? stack[sp] : "" }
 function push(m) { stack[++sp] = m }
 function flush(file,   n, parts, i, w, words, j, x) {
+  gsub(/\{[A-Za-z_][A-Za-z0-9_]*\}[<>]/, "<", code)  # exec {fd}< file: a redirection, not a command
   n = split(code, parts, /[;|&(){}`]/)
   for (i = 1; i <= n; i++) {
     w = split(parts[i], words, /[ \t]+/)
