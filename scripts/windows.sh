@@ -69,6 +69,10 @@ fi
 
 # --- Wine: a private prefix, one persistent server for the whole run ----------------------------
 # The build needs it too: doctest_discover_tests lists each suite's cases by running it.
+# Wine stores a Windows (UTF-16) file name on disk in the charset of the Unix locale: under the C
+# locale of a minimal Debian a name such as café.bin cannot be made (ERROR_FILE_NOT_FOUND). C.UTF-8
+# is in every Debian (libc-bin).
+export LC_ALL=C.UTF-8
 export WINEPREFIX=$root/build/windows/wineprefix WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree=;mshtml="
 mkdir -p build/windows
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
