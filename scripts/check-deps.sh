@@ -58,6 +58,7 @@ chromium       chromium               browser tests
 node           nodejs                 benchmark peer; tests/support/validate_har.js (node-har-validator)
 curl           curl                   benchmark peer
 curl-config    libcurl4-openssl-dev   benchmark report
+doxygen        doxygen                scripts/docs.sh: the reference
 sudo           -                      setup.sh when not root: a user who is not root has it
 debootstrap    -                      scripts/minroot.sh, on the developer machine
 git            -                      scripts/minroot.sh clones with the machine git
