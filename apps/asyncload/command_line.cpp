@@ -241,6 +241,15 @@ ParseResult parse(std::span<const std::string> args) {
       return std::nullopt;
     };
 
+    // A path option, given once and not empty.
+    auto path_once = [&](std::optional<std::string>& slot,
+                         std::string_view what) -> std::optional<UsageError> {
+      if (value.empty()) return UsageError{std::string(name) + ": give " + std::string(what)};
+      if (slot) return UsageError{std::string(name) + ": give it once"};
+      slot = std::string(value);
+      return std::nullopt;
+    };
+
     switch (spec->opt) {
       case Opt::fps: {
         auto fps = parse_integer(value, 1, max_fps);
@@ -277,15 +286,11 @@ ParseResult parse(std::span<const std::string> args) {
         break;
       }
       case Opt::file_root:
-        if (value.empty()) return UsageError{"--file-root: give a directory"};
-        if (cmd.file_root) return UsageError{"--file-root: give it once"};
-        cmd.file_root = std::string(value);
+        if (auto error = path_once(cmd.file_root, "a directory")) return *error;
         common_seen.push_back(spec->name);
         break;
       case Opt::ca_file:
-        if (value.empty()) return UsageError{"--ca-file: give a file"};
-        if (cmd.ca_file) return UsageError{"--ca-file: give it once"};
-        cmd.ca_file = std::string(value);
+        if (auto error = path_once(cmd.ca_file, "a file")) return *error;
         common_seen.push_back(spec->name);
         break;
       case Opt::resume:
@@ -321,10 +326,8 @@ ParseResult parse(std::span<const std::string> args) {
       }
       case Opt::record:
       case Opt::replay: {
-        auto& slot = spec->opt == Opt::record ? cmd.record_har : cmd.replay_har;
-        if (value.empty()) return UsageError{std::string(name) + ": give a file"};
-        if (slot) return UsageError{std::string(name) + ": give it once"};
-        slot = std::string(value);
+        if (auto error = path_once(spec->opt == Opt::record ? cmd.record_har : cmd.replay_har, "a file"))
+          return *error;
         har_options_seen = true;
         break;
       }

@@ -47,6 +47,20 @@ std::int64_t number(const json::object& e, std::string_view key) {
   return v->to_number<std::int64_t>();
 }
 
+// A run refused at the TLS handshake: exit 1, one failed final with a reason and no body, and
+// the server saw the handshake fail.
+json::object check_refused(const CliResult& r, faults::RawServer& server) {
+  INFO(r.describe());
+  CHECK(r.exit_code == 1);
+  json::object e = final_of(r);
+  CHECK(number(e, "status") == -1);
+  CHECK(number(e, "http_status") == 0);
+  CHECK(text(e, "result") == "");
+  CHECK(!text(e, "error").empty());
+  CHECK(server.wait_for_handshake_failures(1, 10s) >= 1);
+  return e;
+}
+
 }  // namespace
 
 TEST_CASE("cli: --ca-file trusts the TLS server whose certificate it names, and no other") {
@@ -69,14 +83,7 @@ TEST_CASE("cli: --ca-file trusts the TLS server whose certificate it names, and 
   // before a request is sent (under Wine too: there the CA file is what makes curl check).
   const CliResult other =
       run_cli({"get", "--no-progress", "--ca-file", stranger->certificate_file().string(), secret_url(server)});
-  INFO(other.describe());
-  CHECK(other.exit_code == 1);
-  const json::object refused = final_of(other);
-  CHECK(number(refused, "status") == -1);
-  CHECK(number(refused, "http_status") == 0);
-  CHECK(text(refused, "result") == "");
-  CHECK(!text(refused, "error").empty());
-  CHECK(server.wait_for_handshake_failures(1, 10s) >= 1);
+  check_refused(other, server);
   CHECK(server.finished() == 1);  // no second request reached the script
 }
 
@@ -88,14 +95,8 @@ TEST_CASE("cli: without --ca-file a self-signed TLS server is refused") {
   faults::RawServer server(faults::script::answer(tls_answer), identity);
 
   const CliResult r = run_cli({"get", "--no-progress", secret_url(server)});
-  INFO(r.describe());
-  CHECK(r.exit_code == 1);
-  const json::object e = final_of(r);
-  CHECK(number(e, "status") == -1);
-  CHECK(number(e, "http_status") == 0);
-  CHECK(text(e, "result") == "");
+  const json::object e = check_refused(r, server);
   CHECK(text(e, "error").find("certificate") != std::string::npos);
-  CHECK(server.wait_for_handshake_failures(1, 10s) >= 1);
   CHECK(server.finished() == 0);  // no request was ever sent
 }
 
