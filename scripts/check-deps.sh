@@ -51,6 +51,7 @@ cmake          cmake
 ctest          cmake
 ninja          ninja-build            the presets generator
 c++            g++                    CMake default C++ compiler
+cc             gcc                    CMake default C compiler (the C API tests, examples/hello_c)
 clang          clang                  scripts/fuzz.sh
 clang++        clang                  scripts/fuzz.sh
 emcc           emscripten             the web preset toolchain
@@ -62,6 +63,7 @@ node           nodejs                 benchmark peer; tests/support/validate_har
 curl           curl                   benchmark peer
 curl-config    libcurl4-openssl-dev   benchmark report
 pkg-config     pkg-config             scripts/consumer.sh: the asyncload.pc build
+doxygen        doxygen                scripts/docs.sh: the reference
 sudo           -                      setup.sh when not root: a user who is not root has it
 debootstrap    -                      scripts/minroot.sh, on the developer machine
 git            -                      scripts/minroot.sh clones with the machine git
@@ -74,6 +76,7 @@ shell_words='
 function top() { return sp ? stack[sp] : "" }
 function push(m) { stack[++sp] = m }
 function flush(file,   n, parts, i, w, words, j, x) {
+  gsub(/\{[A-Za-z_][A-Za-z0-9_]*\}[<>]/, "<", code)  # exec {fd}< file: a redirection, not a command
   n = split(code, parts, /[;|&(){}`]/)
   for (i = 1; i <= n; i++) {
     w = split(parts[i], words, /[ \t]+/)

@@ -6,7 +6,7 @@
 #      elsewhere before using it (the packages must be relocatable);
 #   2. natively: builds each example below as its own CMake project against the installed package
 #      (find_package), hello once more through add_subdirectory and once through FetchContent
-#      (from this source folder), and hello with pkg-config and a plain `c++` command line; runs
+#      (from this source folder), and hello and hello_c with pkg-config and plain `c++`/`cc`; runs
 #      each against a loopback `asyncload serve` and checks what it prints;
 #   3. for the web: builds each example with Emscripten's toolchain against the installed web
 #      package (asyncload_DIR; one through CMAKE_FIND_ROOT_PATH instead; hello once more compiled
@@ -29,6 +29,7 @@ examples=(
   "hello|hello|BASE/echo|hello: HTTP 200"
   "downloader|downloader|BASE/drip?bytes=2000000&chunks=20&interval_ms=50 downloads/file.bin|downloader: saved 2000000 bytes"
   "leaderboard|leaderboard_game|BASE|leaderboard: done"
+  "hello_c|hello_c|BASE/bytes/1000|status 0, http_status 200, body 1000 bytes"
 )
 
 for need in build/native/asyncload "$runner" build/web/CMakeCache.txt; do
@@ -117,6 +118,12 @@ pc_flags=$(PKG_CONFIG_PATH="$native_prefix/lib/pkgconfig" pkg-config --cflags --
 echo "pkg-config --cflags --libs asyncload: $pc_flags"
 # shellcheck disable=SC2086  # the flags are words
 c++ -std=c++20 -O1 "$root/examples/hello/hello.cpp" -o "$out/native/pkgconfig/hello" $pc_flags
+# The C program: compiled as C99, linked by the C++ driver (the library is C++).
+# shellcheck disable=SC2086
+cc -std=c99 -O1 -c "$root/examples/hello_c/main.c" -o "$out/native/pkgconfig/hello_c.o" \
+  $(PKG_CONFIG_PATH="$native_prefix/lib/pkgconfig" pkg-config --cflags asyncload)
+# shellcheck disable=SC2086
+c++ "$out/native/pkgconfig/hello_c.o" -o "$out/native/pkgconfig/hello_c" $pc_flags
 
 step "native: run each against asyncload serve"
 # The server prints its URL as its first line on stdout: read it from the pipe.
@@ -140,6 +147,7 @@ done
 run_native hello-subdir "$out/native/subdir/hello/hello" "BASE/echo" "hello: HTTP 200"
 run_native hello-fetch "$out/native/fetch/hello/hello" "BASE/echo" "hello: HTTP 200"
 run_native hello-pkgconfig "$out/native/pkgconfig/hello" "BASE/echo" "hello: HTTP 200"
+run_native hello_c-pkgconfig "$out/native/pkgconfig/hello_c" "BASE/bytes/1000" "status 0, http_status 200, body 1000 bytes"
 kill "$serve_pid"
 exec 3<&-
 trap - EXIT

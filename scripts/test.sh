@@ -2,6 +2,7 @@
 # Quick start, command 2: install what is missing, build, and run every test, in stages:
 #   deps    scripts/check-deps.sh: every program the tests run is installed by scripts/setup.sh
 #   names   scripts/check-test-names.sh: no test name that ctest would silently drop
+#   docs    scripts/docs.sh: the Doxygen reference without a warning, and the guides' checks
 #   web     the `web` preset (Emscripten): the conformance suite as wasm and the demo page
 #   native  the `native` preset: unit, conformance, interop, CLI, faults, soak (20,000 requests),
 #           and the browser tests, which run the web build in headless Chromium
@@ -53,6 +54,7 @@ stage() {
 
 stage deps    scripts/check-deps.sh
 stage names   scripts/check-test-names.sh
+stage docs    scripts/docs.sh
 stage web     bash -c 'scripts/setup.sh web'
 stage native  bash -c 'scripts/setup.sh native'
 stage native-tests run_ctest native

@@ -8,7 +8,8 @@
 #      version or options change. Debian's source comes through a private deb-src list; the
 #      system's apt configuration is not touched,
 #   3. configures and builds the `windows` preset (cmake/mingw-w64.cmake),
-#   4. runs its ctest preset under Wine (a private prefix in build/windows/wineprefix).
+#   4. runs its ctest preset under Wine (a private prefix in build/windows/wineprefix), against
+#      two test servers of the native build (build/native/asyncload serve) on loopback.
 # Measured facts behind each step: README "Windows".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +69,10 @@ fi
 
 # --- Wine: a private prefix, one persistent server for the whole run ----------------------------
 # The build needs it too: doctest_discover_tests lists each suite's cases by running it.
+# Wine stores a Windows (UTF-16) file name on disk in the charset of the Unix locale: under the C
+# locale of a minimal Debian a name such as café.bin cannot be made (ERROR_FILE_NOT_FOUND). C.UTF-8
+# is in every Debian (libc-bin).
+export LC_ALL=C.UTF-8
 export WINEPREFIX=$root/build/windows/wineprefix WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree=;mshtml="
 mkdir -p build/windows
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
@@ -86,19 +91,58 @@ cmake --preset windows >/dev/null
 cmake --build --preset windows -j2
 [ "$what" = build ] && exit 0
 
+# The test servers run natively, outside Wine (Wine programs share the loopback): two of the
+# native build's `asyncload serve`, the suites' server_url() and foreign_url()
+# (tests/support/game_loop.hpp). Between two Wine programs an upload of more than a few hundred
+# KB stalls (README "Windows"). Each serve prints its base URL as its first stdout line; read
+# from a pipe, that line is also the sign that it listens. Stopped (SIGTERM, then reaped) on
+# any exit. The fault suite's scripted servers (RawServer) stay inside the Wine process.
+serve=build/native/asyncload
+if [ ! -x "$serve" ]; then
+  echo "asyncload windows: $serve is missing: the suites run against the native build's test server (scripts/setup.sh native builds it)" >&2
+  exit 1
+fi
+server_pids=()
+stop_servers() {
+  local pid
+  for pid in "${server_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${server_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  server_pids=()
+}
+trap 'stop_servers; wineserver -k 2>/dev/null || true' EXIT
+trap 'exit 130' INT  # a stopped run exits through the EXIT trap too
+trap 'exit 143' TERM
+start_server() {  # $1: the variable that gets its base URL; $2: its log file
+  local fd base
+  exec {fd}< <(exec "$serve" serve --port 0 </dev/null 2>"$2")
+  server_pids+=("$!")
+  if ! read -r -t 30 -u "$fd" base; then
+    echo "asyncload windows: $serve serve did not print its URL within 30 s (see $2)" >&2
+    exit 1
+  fi
+  printf -v "$1" %s "$base"
+}
+start_server ASYNCLOAD_TEST_SERVER build/windows/serve.log
+start_server ASYNCLOAD_TEST_FOREIGN build/windows/serve-foreign.log
+export ASYNCLOAD_TEST_SERVER ASYNCLOAD_TEST_FOREIGN
+echo "asyncload windows: test servers (native) at $ASYNCLOAD_TEST_SERVER and $ASYNCLOAD_TEST_FOREIGN" >&2
 ctest --preset windows -j2
+stop_servers
+unset ASYNCLOAD_TEST_SERVER ASYNCLOAD_TEST_FOREIGN  # the CLI tests below run their own
 
 # The CLI tests: the native build's cli_tests (the native stage builds it) drive asyncload.exe
 # under Wine through a wrapper, against their native in-process test server. Left out, as
 # listed in README "Windows": serve stopping on SIGTERM (Windows has no SIGTERM: Wine ends the
 # process), arguments that are not UTF-8 (Windows passes arguments as UTF-16) and the result
-# path of --file-root (a Windows path there, Z:\...).
+# path of --file-root (a Windows path there, Z:\...), and a self-signed TLS server refused
+# without --ca-file (Wine's Schannel accepts an untrusted certificate when no CA file is given;
+# with --ca-file, its own certificate trusted and another refused, it runs).
 cli_tests=build/native/tests/cli_tests
 if [ -x "$cli_tests" ]; then
   printf '#!/bin/sh\nexec /usr/lib/wine/wine64 "$(dirname "$0")/asyncload.exe" "$@"\n' >build/windows/asyncload-under-wine
   chmod +x build/windows/asyncload-under-wine
   ASYNCLOAD_CLI=$root/build/windows/asyncload-under-wine "$cli_tests" '-tc=cli: *' \
-    '-tce=cli: serve prints its URL*,cli: serve --docroot serves*,cli: a refused URL*,cli: --file-root confines*' </dev/null
+    '-tce=cli: serve prints its URL*,cli: serve --docroot serves*,cli: a refused URL*,cli: --file-root confines*,cli: without --ca-file*' </dev/null
 else
   echo "asyncload windows: CLI tests not run: $cli_tests is missing (scripts/setup.sh native builds it)" >&2
 fi

@@ -41,6 +41,8 @@ common options (every command but serve):
                         (Options::max_body_bytes; default: the library's; 0 = no limit)
   --file-root DIR       confine get-file targets under DIR: a relative PATH lands under it,
                         one that escapes it is refused (Options::file_root)
+  --ca-file FILE        also trust the CA certificates in FILE (PEM) for https
+                        (Options::ca_file), e.g. a test server's self-signed certificate
 recording and replay (get, get-file, post, request; --record also for demo):
   --record FILE.har     write every exchange to FILE.har (HAR 1.2) when the run ends; secret
                         headers (Authorization, Cookie, Set-Cookie, ...) are written "REDACTED"
@@ -79,6 +81,7 @@ enum class Opt {
   timeout,
   max_body,
   file_root,
+  ca_file,
   resume,
   header,
   data,
@@ -96,7 +99,7 @@ struct OptSpec {
   bool takes_value;
 };
 
-constexpr std::array<OptSpec, 17> option_table{{
+constexpr std::array<OptSpec, 18> option_table{{
     {"--fps", Opt::fps, true},
     {"--no-progress", Opt::no_progress, false},
     {"--connect-timeout", Opt::connect_timeout, true},
@@ -104,6 +107,7 @@ constexpr std::array<OptSpec, 17> option_table{{
     {"--timeout", Opt::timeout, true},
     {"--max-body", Opt::max_body, true},
     {"--file-root", Opt::file_root, true},
+    {"--ca-file", Opt::ca_file, true},
     {"--resume", Opt::resume, false},
     {"-H", Opt::header, true},
     {"--header", Opt::header, true},
@@ -237,6 +241,15 @@ ParseResult parse(std::span<const std::string> args) {
       return std::nullopt;
     };
 
+    // A path option, given once and not empty.
+    auto path_once = [&](std::optional<std::string>& slot,
+                         std::string_view what) -> std::optional<UsageError> {
+      if (value.empty()) return UsageError{std::string(name) + ": give " + std::string(what)};
+      if (slot) return UsageError{std::string(name) + ": give it once"};
+      slot = std::string(value);
+      return std::nullopt;
+    };
+
     switch (spec->opt) {
       case Opt::fps: {
         auto fps = parse_integer(value, 1, max_fps);
@@ -273,9 +286,11 @@ ParseResult parse(std::span<const std::string> args) {
         break;
       }
       case Opt::file_root:
-        if (value.empty()) return UsageError{"--file-root: give a directory"};
-        if (cmd.file_root) return UsageError{"--file-root: give it once"};
-        cmd.file_root = std::string(value);
+        if (auto error = path_once(cmd.file_root, "a directory")) return *error;
+        common_seen.push_back(spec->name);
+        break;
+      case Opt::ca_file:
+        if (auto error = path_once(cmd.ca_file, "a file")) return *error;
         common_seen.push_back(spec->name);
         break;
       case Opt::resume:
@@ -311,10 +326,8 @@ ParseResult parse(std::span<const std::string> args) {
       }
       case Opt::record:
       case Opt::replay: {
-        auto& slot = spec->opt == Opt::record ? cmd.record_har : cmd.replay_har;
-        if (value.empty()) return UsageError{std::string(name) + ": give a file"};
-        if (slot) return UsageError{std::string(name) + ": give it once"};
-        slot = std::string(value);
+        if (auto error = path_once(spec->opt == Opt::record ? cmd.record_har : cmd.replay_har, "a file"))
+          return *error;
         har_options_seen = true;
         break;
       }

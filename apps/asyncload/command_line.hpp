@@ -47,6 +47,7 @@ struct Command {
   std::optional<std::chrono::milliseconds> total_timeout;    // --timeout MS
   std::optional<std::size_t> max_body_bytes;                 // --max-body BYTES
   std::optional<std::string> file_root;                      // --file-root DIR
+  std::optional<std::string> ca_file;                        // --ca-file FILE (Options::ca_file)
   // Deterministic headless runs (get, get-file, post, request).
   std::optional<std::string> record_har;  // --record FILE.har (Options::record_har)
   std::optional<std::string> replay_har;  // --replay FILE.har: served by make_replay_backend

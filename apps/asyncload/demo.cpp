@@ -13,6 +13,7 @@
 #include "testserver/test_server.hpp"
 
 #include <asyncload/asyncload.hpp>
+#include <asyncload/detail/base64.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -96,7 +97,7 @@ class ScratchDir {
 
 std::string preview(std::string_view result) {
   if (result.empty()) return "";
-  if (!is_valid_utf8(result)) return "  <binary>";
+  if (!detail::is_utf8(result)) return "  <binary>";
   std::string head = printable_head(result, 40);
   for (char& c : head)  // line breaks as spaces; any other control is escaped when printed
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';

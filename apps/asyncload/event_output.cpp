@@ -2,6 +2,8 @@
 #include "event_output.hpp"
 #include "printable.hpp"
 
+#include <asyncload/detail/base64.hpp>
+
 #include <boost/json/serialize.hpp>
 
 #include <cstdint>
@@ -14,42 +16,6 @@ namespace {
 boost::json::value sanitized(const boost::json::value& value);
 
 }  // namespace
-
-bool is_valid_utf8(std::string_view bytes) {
-  for (std::size_t i = 0; i < bytes.size();) {
-    const std::size_t n = utf8_sequence_length(bytes, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-std::string base64_encode(std::string_view bytes) {
-  static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  auto byte = [&](std::size_t k) {
-    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
-  };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    out += alphabet[v >> 18 & 63];
-    out += alphabet[v >> 12 & 63];
-    out += alphabet[v >> 6 & 63];
-    out += alphabet[v & 63];
-  }
-  if (const std::size_t rest = bytes.size() - i; rest > 0) {
-    std::uint32_t v = byte(i) << 16;
-    if (rest == 2) v |= byte(i + 1) << 8;
-    out += alphabet[v >> 18 & 63];
-    out += alphabet[v >> 12 & 63];
-    out += rest == 2 ? alphabet[v >> 6 & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 std::string printable_head(std::string_view bytes, std::size_t max_bytes) {
   std::string out;
@@ -72,7 +38,7 @@ namespace {
 boost::json::value sanitized(const boost::json::value& value) {
   if (const auto* s = value.if_string()) {
     const std::string_view bytes(s->data(), s->size());
-    if (is_valid_utf8(bytes)) return value;
+    if (detail::is_utf8(bytes)) return value;
     return boost::json::value(printable_head(bytes, bytes.size()));
   }
   if (const auto* obj = value.if_object()) {
@@ -104,10 +70,10 @@ std::string event_json(const boost::json::object& map, ResultStyle style) {
     if (style == ResultStyle::shortened && bytes.size() > short_result_limit) {
       out.emplace("result_bytes", static_cast<std::int64_t>(bytes.size()));
       out.emplace("result_head", printable_head(bytes, result_head_bytes));
-    } else if (is_valid_utf8(bytes)) {
+    } else if (detail::is_utf8(bytes)) {
       out.emplace(entry.key(), entry.value());
     } else {
-      out.emplace("result_base64", base64_encode(bytes));
+      out.emplace("result_base64", detail::base64_encode(bytes));
     }
   }
   return boost::json::serialize(out);

@@ -21,8 +21,6 @@ inline constexpr std::size_t result_head_bytes = 64;
 // "result" that is not valid UTF-8 becomes "result_base64" (standard base64, padded) in place.
 std::string event_json(const boost::json::object& map, ResultStyle style);
 
-bool is_valid_utf8(std::string_view bytes);
-std::string base64_encode(std::string_view bytes);
 // At most max_bytes of `bytes`, cut at a character boundary, invalid sequences as U+FFFD.
 std::string printable_head(std::string_view bytes, std::size_t max_bytes);
 

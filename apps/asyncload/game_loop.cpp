@@ -63,6 +63,7 @@ Options make_options(const Command& command) {
   options.progress_events = command.progress_events;
   if (command.max_body_bytes) options.max_body_bytes = *command.max_body_bytes;
   if (command.file_root) options.file_root = *command.file_root;
+  if (command.ca_file) options.ca_file = *command.ca_file;
   if (command.record_har) options.record_har = *command.record_har;
   return options;
 }

@@ -4,7 +4,7 @@
 //   web_runner --docroot DIR --page PATH [--timeout SECONDS] [--screenshot FILE.png]
 //              [--expect TEXT]... [--chromium-arg ARG]... [--verbose]
 //
-// PATH is relative to DIR and may carry a query (tests/conformance.html?doctest=--test-case=X:
+// PATH is relative to DIR and may carry a query (tests/suite.html?suite=conformance_tests&doctest=--test-case=X:
 // the conformance page passes each ?doctest= value to doctest). --chromium-arg adds one flag to
 // Chromium's command line (the benchmark's --js-flags=--expose-gc). --verbose passes all of
 // Chromium's stderr through (prefixed "chromium: ").
@@ -38,7 +38,7 @@
 // reported; 126 Chromium could not be started (or another internal error); 130 interrupted
 // (SIGINT/SIGTERM/SIGHUP).
 // Nothing here can hang: every wait is bounded.
-#include "support/base64.hpp"
+#include <asyncload/detail/base64.hpp>
 #include "testserver/test_server.hpp"
 
 #include <boost/asio.hpp>
@@ -526,7 +526,7 @@ asio::awaitable<std::string> capture_png(unsigned short port, std::string page_p
   co_await cdp.close();
   const auto* data = shot.if_contains("data");
   if (!data || !data->is_string()) throw std::runtime_error("Page.captureScreenshot: no data");
-  auto png = asyncload::test::base64_decode(data->as_string());
+  auto png = asyncload::detail::base64_decode(data->as_string());
   if (!png || !is_png(*png))
     throw std::runtime_error("Page.captureScreenshot: data is not a base64 PNG");
   co_return *png;
@@ -596,7 +596,7 @@ void print_tail(ChromiumOutput& chromium) {
 
 int run(const Args& args) {
   // 1. The build must be there.
-  // PATH may carry a query of its own (tests/conformance.html?doctest=...); ?foreign= is added.
+  // PATH may carry a query of its own (tests/suite.html?suite=...&doctest=...); ?foreign= is added.
   const std::string page_path = args.page.substr(0, args.page.find('?'));
   const fs::path page_file = fs::path(args.docroot) / page_path;
   std::error_code ec;

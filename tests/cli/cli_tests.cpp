@@ -1,7 +1,7 @@
 // cli_tests.cpp — end-to-end tests of the `asyncload` command-line tool: the built executable
 // ($ASYNCLOAD_CLI) against the in-process loopback TestServer, its NDJSON parsed line by line.
 #include "child_process.hpp"
-#include "support/base64.hpp"
+#include <asyncload/detail/base64.hpp>
 #include "support/game_loop.hpp"
 #include "testserver/test_server.hpp"
 
@@ -65,7 +65,7 @@ std::int64_t num(const json::object& obj, std::string_view key) {
 
 // The decoded bytes; fails the test when `text` is not base64.
 std::string base64_decoded(std::string_view text) {
-  std::optional<std::string> bytes = base64_decode(text);
+  std::optional<std::string> bytes = asyncload::detail::base64_decode(text);
   REQUIRE_MESSAGE(bytes.has_value(), "not base64: " << text.substr(0, 80));
   return *bytes;
 }

@@ -99,6 +99,18 @@ TEST_CASE("parse_command_line: --max-body and --file-root, for the library's Opt
         std::optional<std::string>("/srv/games"));
 }
 
+TEST_CASE("parse_command_line: --ca-file, for Options::ca_file") {
+  CHECK(!parse_ok({"get", "https://a/"}).ca_file);
+  CHECK(parse_ok({"get", "https://a/", "--ca-file", "test-ca.pem"}).ca_file ==
+        std::optional<std::string>("test-ca.pem"));
+  CHECK(parse_ok({"post", "--ca-file=/etc/x.pem", "https://a/", "b"}).ca_file ==
+        std::optional<std::string>("/etc/x.pem"));
+  CHECK(parse_error({"get", "u", "--ca-file="}).find("--ca-file") != std::string::npos);
+  CHECK(parse_error({"get", "u", "--ca-file", "a", "--ca-file", "b"}).find("--ca-file") !=
+        std::string::npos);
+  CHECK(parse_error({"serve", "--ca-file", "a"}).find("--ca-file") != std::string::npos);
+}
+
 TEST_CASE("parse_command_line: request headers and bodies") {
   const Command c = parse_ok({"request", "PUT", "http://a/", "-H", "X-A: b", "--header",
                               "X-B:\t  c: d", "--header=X-C:", "-H", "X-D:e", "--data", "x"});
@@ -206,7 +218,7 @@ TEST_CASE("parse_command_line: the usage text names every command and option") {
   for (const char* word : {"get URL", "get-file URL PATH", "post URL BODY", "request METHOD URL",
                            "demo", "serve [--port N] [--docroot DIR]", "--fps", "--no-progress",
                            "--connect-timeout", "--stall-timeout", "--timeout",
-                           "--max-body BYTES", "--file-root DIR", "--resume", "-H", "--data TEXT",
+                           "--max-body BYTES", "--file-root DIR", "--ca-file FILE", "--resume", "-H", "--data TEXT",
                            "--data-file FILE", "result_base64", "result_bytes", "result_head",
                            "--record FILE.har", "--replay FILE.har", "--profile native|web"})
     CHECK_MESSAGE(usage.find(word) != std::string_view::npos, word);

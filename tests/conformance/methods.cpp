@@ -127,15 +127,18 @@ TEST_CASE("10. the default User-Agent is asyncload/<version>, Options::user_agen
   CHECK(json_string(echo_headers(echo), "user-agent") == "mygame/2.1");
 }
 
-// Skipped in the Windows build (README "Windows"): under Wine, an upload of more than a few
-// hundred KB from a Wine process to a server in a Wine process (the in-process test server)
-// stalls, plain libcurl's too; the same asyncload.exe uploads 8 MB to a Linux server fine.
+// Not checked in the Windows build when its test server runs inside the same Wine process (ctest
+// run by hand, without scripts/windows.sh's native servers; README "Windows"): under Wine, an
+// upload of more than a few hundred KB between two Wine programs stalls, plain libcurl's too.
+// Decided as the case runs, not by a doctest skip: ctest lists the cases once, at build time,
+// without the servers, and a skipped case would never be listed.
+TEST_CASE("10. a large body (8 MB) arrives intact") {
 #if defined(_WIN32)
-constexpr bool large_uploads_checked = false;
-#else
-constexpr bool large_uploads_checked = true;
+  if (server_in_this_process()) {
+    MESSAGE("not checked: the test server runs inside this Wine process (README \"Windows\")");
+    return;
+  }
 #endif
-TEST_CASE("10. a large body (8 MB) arrives intact" * doctest::skip(!large_uploads_checked)) {
   Http http;
   std::string body;
   body.reserve(8'000'000);

@@ -9,7 +9,9 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
@@ -24,6 +26,19 @@ namespace asyncload::test {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+#if !defined(__EMSCRIPTEN__)
+// A test server started outside this process, named by its base URL in `variable`: the Windows
+// stage (scripts/windows.sh) runs the suites under Wine against the native build's
+// `asyncload serve`, as the issue asks (Wine programs share the loopback). Unset or empty: none.
+std::optional<std::string> server_from_environment(const char* variable) {
+  const char* value = std::getenv(variable);
+  if (!value || !*value) return std::nullopt;
+  std::string base = value;
+  while (base.ends_with('/')) base.pop_back();  // url() appends a path that starts with '/'
+  return base;
+}
+#endif
 }  // namespace
 
 // --- where the server is ---------------------------------------------------------------------
@@ -37,12 +52,15 @@ std::string server_url() {
   }();
   return origin;
 #else
-  static testserver::TestServer server([] {
-    testserver::ServerOptions options;
-    options.threads = 2;
-    return options;
-  }());
-  static const std::string base = server.base_url();
+  static const std::string base = [] {
+    if (auto outside = server_from_environment("ASYNCLOAD_TEST_SERVER")) return *outside;
+    static testserver::TestServer server([] {
+      testserver::ServerOptions options;
+      options.threads = 2;
+      return options;
+    }());
+    return server.base_url();
+  }();
   return base;
 #endif
 }
@@ -56,9 +74,20 @@ std::string foreign_url() {
   }();
   return origin;
 #else
-  static testserver::TestServer server;
-  static const std::string base = server.base_url();
+  static const std::string base = [] {
+    if (auto outside = server_from_environment("ASYNCLOAD_TEST_FOREIGN")) return *outside;
+    static testserver::TestServer server;
+    return server.base_url();
+  }();
   return base;
+#endif
+}
+
+bool server_in_this_process() {
+#if defined(__EMSCRIPTEN__)
+  return false;
+#else
+  return !server_from_environment("ASYNCLOAD_TEST_SERVER");
 #endif
 }
 

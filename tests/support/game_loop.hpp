@@ -1,8 +1,8 @@
 // game_loop.hpp — the small harness every conformance scenario runs through.
 //
 // Scenario bodies are platform-neutral: the same sources are built natively (against an
-// in-process loopback TestServer) and for the browser (against the page's origin, in headless
-// Chromium). Everything that differs between the two lives behind this header:
+// in-process loopback TestServer, or one outside the process: server_url) and for the browser
+// (against the page's origin, in headless Chromium). Everything that differs between the two lives behind this header:
 //   - where the server is (server_url / url),
 //   - how the game loop waits between frames (Http::wait natively, emscripten_sleep on the web),
 //   - the reference bytes the server's endpoints produce (expected_bytes, expected_gzip_text).
@@ -29,12 +29,18 @@ namespace asyncload::test {
 using namespace std::chrono_literals;
 
 // --- where the server is ---------------------------------------------------------------------
-// Natively: base URL of an in-process TestServer, started once on first use ("http://127.0.0.1:N").
-// Web: the page origin.
+// Natively: base URL of an in-process TestServer, started once on first use ("http://127.0.0.1:N"),
+// or of a server started outside the process when $ASYNCLOAD_TEST_SERVER names its base URL (the
+// Windows stage: the suites under Wine, `asyncload serve` native). Web: the page origin.
+// A server outside the process (and the web page's) is shared by every case running at the same
+// time: state it keeps (/resumable-set/<name>) goes under a name no other case uses.
 std::string server_url();
-// Another origin, for cross-origin checks: natively a second in-process TestServer; on the web
-// the second server web_runner names in the page URL (?foreign=).
+// Another origin, for cross-origin checks: natively a second in-process TestServer, or the one
+// $ASYNCLOAD_TEST_FOREIGN names; on the web the second server web_runner names in the page URL
+// (?foreign=).
 std::string foreign_url();
+// Whether server_url() runs inside this process (natively without $ASYNCLOAD_TEST_SERVER).
+bool server_in_this_process();
 // server_url() + path_and_query (which starts with '/').
 std::string url(std::string_view path_and_query);
 // Percent-encodes everything but RFC 3986 unreserved characters (for query values).
