@@ -71,7 +71,7 @@ configure_build() {  # source build-folder cmake-arguments...
 # A version the package is not must be refused, one it is accepted (0.x: same minor version).
 step "find_package version checks"
 mkdir -p "$out/version"
-printf 'cmake_minimum_required(VERSION 3.25)\nproject(v NONE)\nfind_package(asyncload ${V} CONFIG QUIET)\nif(NOT asyncload_FOUND STREQUAL EXPECT)\n  message(FATAL_ERROR "asyncload ${V}: found=${asyncload_FOUND}, expected ${EXPECT}")\nendif()\n' \
+printf 'cmake_minimum_required(VERSION 3.25)\nproject(v CXX)\nfind_package(asyncload ${V} CONFIG QUIET)\nif(NOT asyncload_FOUND STREQUAL EXPECT)\n  message(FATAL_ERROR "asyncload ${V}: found=${asyncload_FOUND}, expected ${EXPECT}")\nendif()\n' \
   >"$out/version/CMakeLists.txt"
 for check in "0.1 1" "0.1.0 1" "0.2 0" "1.0 0"; do
   set -- $check
