@@ -97,8 +97,19 @@ add_subdirectory("$root" asyncload)
 add_subdirectory("$root/examples/hello" hello)
 EOF
 configure_build "$out/subdir-src" "$out/native/subdir" -DCMAKE_BUILD_TYPE=
-[[ ! -e $out/native/subdir/boost-include && ! -e $out/native/subdir/page_log.js ]] ||
-  fail "asyncload's helper files landed in the game's top-level build folder"
+# The web build makes helper folders (boost-include, doctest-include) and page_log.js: under
+# add_subdirectory they belong in asyncload's own build folder, never the game's top level.
+step "web: add_subdirectory keeps asyncload's helper files in its own build folder (configure only)"
+mkdir -p "$out/web-subdir"
+if ! NODE_PATH=/usr/share/nodejs cmake -S "$out/subdir-src" -B "$out/web-subdir" "${common[@]}" \
+       -DCMAKE_TOOLCHAIN_FILE="$toolchain" >"$out/web-subdir.log" 2>&1; then
+  cat "$out/web-subdir.log" >&2
+  fail "configuring the add_subdirectory game for the web"
+fi
+[[ -e $out/web-subdir/asyncload/boost-include ]] || fail "the web configure made no asyncload/boost-include (has it moved? update this check)"
+for helper in boost-include doctest-include host-headers page_log.js; do
+  [[ ! -e $out/web-subdir/$helper ]] || fail "asyncload's $helper landed in the game's top-level build folder"
+done
 
 step "native: hello through FetchContent (from $root)"
 mkdir -p "$out/fetch-src"
