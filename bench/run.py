@@ -882,7 +882,7 @@ class Bench:
                               "touched; the JS heap (`performance.memory.usedJSHeapSize` with "
                               "`--enable-precise-memory-info`, sampled likewise; XHR's read once, at its `onload`) does "
                               "count ArrayBuffers and MEMFS's file contents, garbage not yet collected included (what "
-                              "the peaks are made of: \"Not fixed (proposals)\" below). The file stays in MEMFS "
+                              "what the peaks were made of before fix 7 in \"What was profiled and fixed\" below). The file stays in MEMFS "
                               "until the step's end (it is unlinked then), so it counts in its step's peak: the target "
                               "allows for it. Throughput (information): the step's own time (asyncload: `http_*` call to the frame "
                               "whose `dispatch()` delivers the final event), paired with the same repetition's XHR."))

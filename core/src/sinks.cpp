@@ -98,12 +98,15 @@ FileSink::~FileSink() {
   else discard();
 }
 
-void FileSink::begin(long http_status, std::int64_t, const Headers& headers) {
+void FileSink::begin(long http_status, std::int64_t content_length, const Headers& headers) {
   std::lock_guard lock(mutex_);
+  reserved_ = false;
   if (plan_) {
     begin_resumable_locked(http_status, headers);
+    expected_ = content_length > 0 ? resumed_from_ + static_cast<std::uint64_t>(content_length) : 0;
     return;
   }
+  expected_ = content_length > 0 ? static_cast<std::uint64_t>(content_length) : 0;
   // A new response replaces anything an earlier one wrote.
   if (file_.is_open()) {
     if (auto why = files::truncate(file_); !why.empty()) fail_locked("cannot write " + files::utf8(temporary_) + ": " + why);
@@ -127,6 +130,12 @@ Status FileSink::write(std::string_view bytes) {
       close_and_remove_locked();  // a partial opened before the failure
       return Status::file_error;
     }
+  }
+  // The whole length, once, before the file grows past its first bytes (files::reserve says
+  // why: in the browser a body in pieces would otherwise cost several times its size).
+  if (!reserved_ && written_ > 0 && expected_ > written_ + bytes.size()) {
+    files::reserve(file_, expected_);
+    reserved_ = true;
   }
   if (auto why = files::write(file_, bytes); !why.empty()) {
     fail_locked("cannot write " + files::utf8(temporary_) + ": " + why);

@@ -115,6 +115,8 @@ private:
   std::uint64_t written_ = 0;       // bytes in the temporary file
   std::uint64_t written_back_ = 0;  // of which handed to writeback (Linux)
   bool replacing_ = false;       // the target existed when the body began
+  std::uint64_t expected_ = 0;   // the file's length when the body is whole (0 = unknown)
+  bool reserved_ = false;        // files::reserve(expected_) was called for this response
   static constexpr std::uint64_t writeback_step = 8u << 20;
   bool discarded_ = false;
   std::string failure_;

@@ -9,6 +9,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__EMSCRIPTEN__)
+#include <emscripten/emscripten.h>
+
+// files::reserve on MEMFS (and IDBFS, whose files are MEMFS nodes): capacity, not length. A
+// size the browser cannot allocate (a server's lie) leaves the file to grow as before.
+EM_JS(void, asyncload_memfs_reserve, (int fd, double size), {
+  var stream = FS.getStream(fd);
+  if (!stream || stream.stream_ops.write !== MEMFS.stream_ops.write) return;
+  try {
+    MEMFS.expandFileStorage(stream.node, size);
+  } catch (e) {
+  }
+});
+#endif
+
 namespace asyncload::files {
 namespace {
 
@@ -88,6 +103,12 @@ void start_writeback([[maybe_unused]] File& file, [[maybe_unused]] std::uint64_t
   ::sync_file_range(fd(file), static_cast<off_t>(offset), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
 #endif
 }
+
+#if defined(__EMSCRIPTEN__)
+void reserve(File& file, std::uint64_t size) { asyncload_memfs_reserve(static_cast<int>(fd(file)), static_cast<double>(size)); }
+#else
+void reserve(File&, std::uint64_t) {}
+#endif
 
 std::string close(File& file) {
   // Not retried on EINTR: the descriptor is gone whatever close() says.

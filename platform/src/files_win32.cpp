@@ -138,6 +138,8 @@ std::string truncate(File& file) {
 
 void start_writeback(File&, std::uint64_t, std::uint64_t) {}  // no such hint on Windows
 
+void reserve(File&, std::uint64_t) {}  // NTFS allocates as it is written
+
 std::string close(File& file) {
   // FlushFileBuffers first: the bytes reach the disk before the file is renamed onto its target,
   // so a crash after the rename cannot leave the target empty.

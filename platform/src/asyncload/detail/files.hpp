@@ -65,6 +65,13 @@ std::string truncate(File& file);
 // A hint: starts writing `length` bytes from `offset` back to the disk without waiting for it
 // (Linux: sync_file_range; elsewhere nothing).
 void start_writeback(File& file, std::uint64_t offset, std::uint64_t length);
+// A hint: the file is about to grow to `size` bytes. Emscripten's MEMFS grows a file by
+// copying it into storage 12.5 % larger (past 1 MiB), the old copies left to the garbage
+// collector: a download written in pieces would hold several copies of itself at once. There
+// the storage is made `size` bytes now (the file's length stays). Elsewhere nothing: a disk
+// allocates as it is written. MEMFS gives an empty file's first write storage of its own, so
+// call it once the file holds bytes.
+void reserve(File& file, std::uint64_t size);
 // Closes the file. An error means that not all written bytes may have reached the file.
 std::string close(File& file);
 // Moves `from` onto `to` in one step: `to` names either its old file or the new one, never
