@@ -76,7 +76,7 @@ printf 'cmake_minimum_required(VERSION 3.25)\nproject(v CXX)\nfind_package(async
 for check in "0.1 1" "0.1.0 1" "0.2 0" "1.0 0"; do
   set -- $check
   rm -rf "$out/version/build"
-  cmake -S "$out/version" -B "$out/version/build" -DCMAKE_PREFIX_PATH="$native_prefix" -DV="$1" \
+  cmake -S "$out/version" -B "$out/version/build" "${common[@]}" -DCMAKE_PREFIX_PATH="$native_prefix" -DV="$1" \
         -DEXPECT="$2" >"$out/version/$1.log" 2>&1 || { cat "$out/version/$1.log" >&2; fail "version $1"; }
 done
 
