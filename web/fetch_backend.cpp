@@ -131,7 +131,8 @@ EM_JS(void, asyncload_drop_response, (unsigned id), {
   var xhr = Fetch.xhrs.get ? Fetch.xhrs.get(id) : Fetch.xhrs[id - 1];
   if (!xhr || xhr.readyState !== 4 || xhr.responseType !== 'arraybuffer' || typeof MessageChannel === 'undefined') return;
   var response = xhr.response;
-  if (!response || !response.byteLength) return;
+  // Only large ones: a channel per small response costs more than its garbage (many small GETs).
+  if (!response || response.byteLength < 1048576) return;
   var channel = new MessageChannel();
   try {
     channel.port1.postMessage(null, [response]);
