@@ -57,6 +57,7 @@ clang++        clang                  scripts/fuzz.sh
 emcc           emscripten             the web preset toolchain
 python3        python3                bench/run.py
 time           time                   GNU time: peak RSS of each benchmark run
+valgrind       valgrind               bench/run.py: instructions per request (callgrind)
 nginx          nginx                  interop test, benchmark server
 chromium       chromium               browser tests
 node           nodejs                 benchmark peer; tests/support/validate_har.js (node-har-validator)

@@ -11,7 +11,7 @@ preset="${1:-native}"
 # programs they run are all here): compilers and libraries, then the programs the tests start.
 packages=(gcc g++ cmake ninja-build pkg-config libcurl4-openssl-dev libidn2-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev clang libclang-rt-14-dev
           libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev doctest-dev libbenchmark-dev ca-certificates
-          emscripten chromium nginx python3 time curl nodejs node-har-validator doxygen)
+          emscripten chromium nginx python3 time valgrind curl nodejs node-har-validator doxygen)
 if [ "$preset" = --list ]; then
   printf '%s\n' "${packages[@]}"
   exit 0
