@@ -352,10 +352,10 @@ class Bench:
                               "shutdown cancel out. Instruction counts do not depend on the machine's load; they do not "
                               "count time spent waiting or in the kernel. Where asyncload's share goes: "
                               "\"What bounds many small\" below."))
-        ours = per_request["asyncload, headless loop (Http::wait)"] / base
+        raw, with_options, ours = per_request.values()  # in the order of `tools`
         self.summary.append(("many small", "instructions per request (callgrind, whole process) ≤ 1.25× raw libcurl's",
-                             f"{ours:.2f}× ({per_request['asyncload, headless loop (Http::wait)']:,.0f} against {base:,.0f})", ours <= 1.25))
-        bound = per_request["raw libcurl multi, asyncload's curl options"] / base
+                             f"{ours / raw:.2f}× ({ours:,.0f} against {raw:,.0f})", ours / raw <= 1.25))
+        bound = with_options / raw
         self.summary.append(("many small", "(bound) instructions per request of raw libcurl with asyncload's curl options",
                              f"{bound:.2f}× raw libcurl", None))
 
