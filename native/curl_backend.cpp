@@ -20,7 +20,8 @@
 //   leaves without any Events call.
 //
 // The loop never sleeps: it blocks in curl_multi_poll() until a socket is ready, curl's own
-// timer fires, the earliest stall deadline passes, or a command or ~CurlBackend() wakes it.
+// timer fires, the earliest stall deadline passes, or a command or ~CurlBackend() wakes it
+// (on Windows, while a request body is being sent, at most sending_poll_ms).
 // Each time it wakes, bytes waiting on a stall-watched transfer's socket count as activity
 // before curl reads them (socket_activity.hpp): a stall is no byte, not no complete line.
 #include "curl_backend.hpp"
@@ -58,6 +59,13 @@ using fault::fail_point;
 
 // Only an upper bound for an idle wait: wakeups, socket activity and curl's timers come first.
 constexpr int idle_poll_ms = 60 * 60 * 1000;
+// Windows: the longest wait while a request body is being sent. Curl 7.88 waits for a full
+// socket to drain on its FD_WRITE event, which Wine (8.0, Debian 12) never signals again: an
+// upload to a server that paused reading hung for good (conformance 10 "a large upload goes
+// on..."). Waking this often costs nothing measurable and bounds a lost event to a short delay.
+#if defined(_WIN32)
+constexpr int sending_poll_ms = 20;
+#endif
 // How often at most a transfer's socket is asked for waiting bytes (note_waiting_bytes): the
 // stall clock may run this much fast, and a busy loop makes no syscall per transfer per wakeup.
 constexpr auto stall_clock_resolution = std::chrono::milliseconds(10);
@@ -161,6 +169,11 @@ private:
       if (!fail_point(Call::multi_perform)) curl_multi_perform(multi_, &running);
       report_completed();
       poll_timeout_ms = report_stalled();
+#if defined(_WIN32)
+      if (poll_timeout_ms > sending_poll_ms &&
+          std::any_of(running_.begin(), running_.end(), [](const CurlTransfer* job) { return job->sending_body(); }))
+        poll_timeout_ms = sending_poll_ms;
+#endif
       // Slots freed just now go to waiting transfers at once. Curl gives a newly added handle
       // a zero timeout, so the poll below returns immediately to drive it.
       launch_waiting();

@@ -69,6 +69,10 @@ public:
   // nullptr when the transfer had none.
   CURL* detach_handle();
 
+  // Curl has not yet counted every byte of the request body as sent.
+  bool sending_body() const {
+    return state_ == State::in_flight && upload_seen_ < static_cast<curl_off_t>(transfer_.body.size());
+  }
   bool watches_stall() const { return transfer_.stall_timeout.count() > 0; }
   Clock::time_point stall_deadline() const { return last_activity_ + transfer_.stall_timeout; }
   Clock::time_point last_activity() const { return last_activity_; }

@@ -93,8 +93,7 @@ cmake --build --preset windows -j2
 
 # The test servers run natively, outside Wine (Wine programs share the loopback): two of the
 # native build's `asyncload serve`, the suites' server_url() and foreign_url()
-# (tests/support/game_loop.hpp). Between two Wine programs an upload of more than a few hundred
-# KB stalls (README "Windows"). Each serve prints its base URL as its first stdout line; read
+# (tests/support/game_loop.hpp): the Windows client against a Linux server. Each serve prints its base URL as its first stdout line; read
 # from a pipe, that line is also the sign that it listens. Stopped (SIGTERM, then reaped) on
 # any exit. The fault suite's scripted servers (RawServer) stay inside the Wine process.
 serve=build/native/asyncload

@@ -61,6 +61,9 @@
 //   /resumable-log/<name>        200 application/json: [{"range": R, "if_range": I,
 //                                "accept_encoding": A}, ...], those headers ("" when absent) of each request for
 //                                /resumable/<name> since its last /resumable-set, in order
+//   ?read_pause_ms=M             on any endpoint: the request's body is read only M ms after its
+//                                header (after any 100 Continue), so that the client's send
+//                                buffers fill and it must wait for its socket to drain
 //   /cookie/set?name=value&...   200 "cookie set", one `Set-Cookie: name=value; Path=/` per pair
 //   /cookie                      200 text/plain, body = the request's Cookie header ("" if none)
 //   /large-header?bytes=N        200 "large header", header X-Large: N times 'a'
@@ -851,6 +854,15 @@ awaitable<bool> route(Exchange& ex) {
 
 // ---- connections -------------------------------------------------------------------------
 
+// A request's ?read_pause_ms=M (see the table at the top).
+std::optional<std::chrono::milliseconds> read_pause(std::string_view target) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  for (const auto& [name, value] : parse_query(target.substr(q + 1)))
+    if (name == "read_pause_ms") return std::chrono::milliseconds(to_number(value, name));
+  return std::nullopt;
+}
+
 awaitable<void> session(tcp::socket sock, std::shared_ptr<const Config> cfg) {
   beast::flat_buffer buffer;  // survives across requests: it may hold a pipelined request
   for (bool keep_alive = true; keep_alive;) {
@@ -864,7 +876,13 @@ awaitable<void> session(tcp::socket sock, std::shared_ptr<const Config> cfg) {
       co_await asio::async_write(sock, asio::buffer(kContinue.data(), kContinue.size()),
                                  use_awaitable);
     }
-    if (!parser.is_done()) co_await http::async_read(sock, buffer, parser, use_awaitable);
+    if (!parser.is_done()) {
+      if (const auto pause = read_pause(sv(parser.get().target()))) {
+        asio::steady_timer timer(sock.get_executor(), *pause);
+        co_await timer.async_wait(use_awaitable);
+      }
+      co_await http::async_read(sock, buffer, parser, use_awaitable);
+    }
 
     Exchange ex(sock, parser.release(), *cfg);
     std::optional<std::string> bad;

@@ -83,13 +83,6 @@ std::string foreign_url() {
 #endif
 }
 
-bool server_in_this_process() {
-#if defined(__EMSCRIPTEN__)
-  return false;
-#else
-  return !server_from_environment("ASYNCLOAD_TEST_SERVER");
-#endif
-}
 
 std::string url(std::string_view path_and_query) {
   return server_url() + std::string(path_and_query);

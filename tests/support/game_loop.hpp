@@ -39,8 +39,6 @@ std::string server_url();
 // $ASYNCLOAD_TEST_FOREIGN names; on the web the second server web_runner names in the page URL
 // (?foreign=).
 std::string foreign_url();
-// Whether server_url() runs inside this process (natively without $ASYNCLOAD_TEST_SERVER).
-bool server_in_this_process();
 // server_url() + path_and_query (which starts with '/').
 std::string url(std::string_view path_and_query);
 // Percent-encodes everything but RFC 3986 unreserved characters (for query values).
