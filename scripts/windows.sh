@@ -93,8 +93,9 @@ cmake --build --preset windows -j2
 
 # The test servers run natively, outside Wine (Wine programs share the loopback): two of the
 # native build's `asyncload serve`, the suites' server_url() and foreign_url()
-# (tests/support/game_loop.hpp): the Windows client against a Linux server. Each serve prints its base URL as its first stdout line; read
-# from a pipe, that line is also the sign that it listens. Stopped (SIGTERM, then reaped) on
+# (tests/support/game_loop.hpp): the Windows client against a Linux server. Each serve prints
+# its base URL as its first stdout line; read from a pipe, that line is also the sign that it
+# listens. Stopped (SIGTERM, then reaped) on
 # any exit. The fault suite's scripted servers (RawServer) stay inside the Wine process.
 serve=build/native/asyncload
 if [ ! -x "$serve" ]; then

@@ -83,7 +83,6 @@ std::string foreign_url() {
 #endif
 }
 
-
 std::string url(std::string_view path_and_query) {
   return server_url() + std::string(path_and_query);
 }
