@@ -8,7 +8,7 @@
 //   waiting    max_connections are running, or connections_per_origin to its origin: queued in
 //              order of the calls, one queue per origin (a busy origin holds back no other);
 //   running    emscripten_fetch() was called, which starts the stall and total clocks, with
-//              LOAD_TO_MEMORY | REPLACE (the only mode that works on the main thread in 3.1.6);
+//              REPLACE alone (no cache; no LOAD_TO_MEMORY: see below);
 //              onprogress reports dataOffset as the bytes so far, totalBytes (0 = unknown) as
 //              the length;
 //   finished   onsuccess (2xx) or onerror: an HTTP status > 0 is a completed exchange whose body
@@ -17,7 +17,11 @@
 //   cancelled  cancel(), a stall or ~FetchBackend(): the XHR is aborted first (see abort_xhr),
 //              then emscripten_fetch_close() frees the fetch; its re-entrant onerror is ignored.
 //
-// Body bytes reach the sink once, at the end: XHR hands the whole response over at onload.
+// Body bytes reach the sink once, at the end: XHR hands the whole response over at onload. They
+// are copied from its ArrayBuffer straight into the sink (BodySink::write_from: for a body in
+// memory, to its place in the body), not first into a buffer of Emscripten's in the wasm heap, as
+// LOAD_TO_MEMORY would: that copy cost a body's worth of heap and a pass over it, some 5 % of a big
+// GET's time (docs/benchmarks.md).
 //
 // A file in pieces (Transfer::Pieces::file, BackendSettings::web_piece_bytes > 0): so that
 // memory holds one piece and not the whole file, http_get_file asks for `Range: bytes=0-(P-1)`.
@@ -140,6 +144,18 @@ EM_JS(void, asyncload_drop_response, (unsigned id), {
   }
   channel.port1.close();
   channel.port2.close();
+});
+
+// The bytes of a finished XHR's response (0 when it has none: a network failure).
+EM_JS(double, asyncload_xhr_response_bytes, (unsigned id), {
+  var xhr = Fetch.xhrs.get ? Fetch.xhrs.get(id) : Fetch.xhrs[id - 1];
+  return xhr && xhr.response ? xhr.response.byteLength : 0;
+});
+
+// Copies a finished XHR's whole response to `where` in the wasm heap.
+EM_JS(void, asyncload_xhr_copy_response, (unsigned id, char* where), {
+  var xhr = Fetch.xhrs.get ? Fetch.xhrs.get(id) : Fetch.xhrs[id - 1];
+  HEAPU8.set(new Uint8Array(xhr.response), where);
 });
 
 // The first piece's head, while its body arrives: the total of a 206's Content-Range, -1 for a
@@ -446,7 +462,7 @@ private:
     emscripten_fetch_attr_t attr;
     emscripten_fetch_attr_init(&attr);
     std::strcpy(attr.requestMethod, t.method.c_str());  // length checked by refusal()
-    attr.attributes = EMSCRIPTEN_FETCH_LOAD_TO_MEMORY | EMSCRIPTEN_FETCH_REPLACE;
+    attr.attributes = EMSCRIPTEN_FETCH_REPLACE;  // the body stays in the XHR until write_body()
     attr.userData = &job;
     attr.onsuccess = &FetchBackend::on_done;
     attr.onerror = &FetchBackend::on_done;
@@ -576,7 +592,7 @@ private:
       return;
     }
     const auto range = content_range_of(response_headers_of(fetch));
-    const auto bytes = static_cast<std::int64_t>(fetch->numBytes);
+    const auto bytes = response_bytes(fetch);
     if (!range || range->first != job.piece_start || range->last - range->first + 1 != bytes || range->total != job.file_size) {
       remove_and_report(job, failed_outcome(job, Status::network_error,
                                             "the server's 206 to the piece " + asked +
@@ -584,7 +600,7 @@ private:
       return;
     }
     if (BodySink* sink = job.transfer.sink.get()) {
-      if (Status written = sink->write(std::string_view(fetch->data, static_cast<size_t>(bytes))); written != Status::complete) {
+      if (Status written = write_body(*sink, fetch, bytes); written != Status::complete) {
         remove_and_report(job, failed_outcome(job, written, sink->failure()));
         return;
       }
@@ -659,7 +675,7 @@ private:
       return outcome;
     }
     outcome.response_headers = response_headers_of(fetch);
-    const std::int64_t body_bytes = static_cast<std::int64_t>(fetch->numBytes);
+    const std::int64_t body_bytes = response_bytes(fetch);
     outcome.content_length = job.content_length;
     for (const auto& [name, value] : outcome.response_headers)
       if (iequals(name, "content-length")) outcome.content_length = std::atoll(value.c_str());
@@ -675,14 +691,22 @@ private:
     if (BodySink* sink = job.transfer.sink.get()) {
       sink->begin(fetch->status, outcome.content_length, outcome.response_headers);
       if (body_bytes > 0) {
-        if (Status written = sink->write(std::string_view(fetch->data, static_cast<size_t>(body_bytes)));
-            written != Status::complete) {
+        if (Status written = write_body(*sink, fetch, body_bytes); written != Status::complete) {
           outcome.status = written;
           outcome.error = sink->failure();
         }
       }
     }
     return outcome;
+  }
+
+  static std::int64_t response_bytes(emscripten_fetch_t* fetch) {
+    return static_cast<std::int64_t>(asyncload_xhr_response_bytes(fetch->id));
+  }
+
+  // The finished fetch's `bytes` of body, from the XHR into the sink.
+  static Status write_body(BodySink& sink, emscripten_fetch_t* fetch, std::int64_t bytes) {
+    return sink.write_from(static_cast<std::size_t>(bytes), [&](char* where) { asyncload_xhr_copy_response(fetch->id, where); });
   }
 
   static Outcome failed_outcome(const Job& job, Status code, std::string error) {

@@ -26,19 +26,19 @@ void MemorySink::begin(long, std::int64_t content_length, const Headers&) {
   if (announced_ > 0) grow_to(std::min({announced_, most_held_, max_reserve}));
 }
 
-Status MemorySink::write(std::string_view bytes) {
-  if (bytes.size() > limit_ - total_) {
+Status MemorySink::make_room(std::size_t bytes, std::size_t& keep) {
+  if (bytes > limit_ - total_) {
     failure_ = "response body over max_body_bytes (" + std::to_string(limit_) + ")";
     return Status::too_large;
   }
-  total_ += bytes.size();
+  total_ += bytes;
   const std::size_t room = keep_at_most_ - body_.size();
-  if (room < bytes.size() && keep_at_most_ == boost::json::string::max_size()) {
+  if (room < bytes && keep_at_most_ == boost::json::string::max_size()) {
     failure_ = "response body over " + std::to_string(keep_at_most_) +
                " bytes cannot be held in memory; use http_get_file";
     return Status::too_large;
   }
-  const std::size_t keep = std::min(room, bytes.size());
+  keep = std::min(room, bytes);
   const std::size_t needed = body_.size() + keep;  // never over most_held_ (checked above)
   if (needed > body_.capacity()) {
     // Doubling, so that appending stays linear, but never past what the limits let the body
@@ -54,7 +54,27 @@ Status MemorySink::write(std::string_view bytes) {
                                                          : capacity * 2;
     grow_to(std::min(std::max(needed, step), most_held_));
   }
+  return Status::complete;
+}
+
+Status MemorySink::write(std::string_view bytes) {
+  std::size_t keep = 0;
+  if (Status room = make_room(bytes.size(), keep); room != Status::complete) return room;
   body_.append(bytes.substr(0, keep));
+  return Status::complete;
+}
+
+Status MemorySink::write_from(std::size_t bytes, const std::function<void(char* where)>& copy_into) {
+  std::size_t keep = 0;
+  if (Status room = make_room(bytes, keep); room != Status::complete) return room;
+  if (keep < bytes) {  // a fixed buffer's size cuts them: only part of them has a place
+    std::unique_ptr<char[]> all(new char[bytes]);
+    copy_into(all.get());
+    body_.append(std::string_view(all.get(), keep));
+  } else {
+    copy_into(body_.data() + body_.size());
+    body_.grow(keep);
+  }
   return Status::complete;
 }
 

@@ -26,6 +26,7 @@ public:
   MemorySink(std::size_t limit, std::size_t keep_at_most);
   void begin(long http_status, std::int64_t content_length, const Headers& headers) override;
   Status write(std::string_view bytes) override;
+  Status write_from(std::size_t bytes, const std::function<void(char* where)>& copy_into) override;
   std::string failure() const override { return failure_; }
 
   boost::json::string take_body() {
@@ -40,6 +41,7 @@ public:
   std::size_t memory_held() const { return held_.load(std::memory_order_relaxed); }
 
 private:
+  Status make_room(std::size_t bytes, std::size_t& keep);  // counts them; room for `keep` of them
   void grow_to(std::size_t capacity);  // exactly `capacity`, the body kept
 
   std::size_t limit_;

@@ -27,6 +27,35 @@ TEST_CASE("a lying Content-Length reserves at most 16 MiB up front, without a li
   CHECK(honest.take_body().capacity() >= 5000);
 }
 
+// What the browser backend does with an XHR's response (web/fetch_backend.cpp): the bytes are
+// copied by the backend straight to their place in the body.
+TEST_CASE("MemorySink::write_from: the bytes land in the body, limits hold as for write()") {
+  const auto copy_of = [](std::string bytes) {
+    return [bytes](char* where) { bytes.copy(where, bytes.size()); };
+  };
+  detail::MemorySink sink(0, SIZE_MAX);
+  sink.begin(200, 9, {});
+  CHECK(sink.write("abc") == Status::complete);
+  CHECK(sink.write_from(6, copy_of("defghi")) == Status::complete);
+  CHECK(sink.write_from(3, copy_of("jkl")) == Status::complete);  // past what begin() reserved
+  CHECK(sink.take_body() == "abcdefghijkl");
+
+  detail::MemorySink limited(10, SIZE_MAX);  // max_body_bytes 10: refused, and nothing copied
+  limited.begin(200, -1, {});
+  CHECK(limited.write_from(8, copy_of("12345678")) == Status::complete);
+  bool copied = false;
+  CHECK(limited.write_from(3, [&](char*) { copied = true; }) == Status::too_large);
+  CHECK_FALSE(copied);
+  CHECK(limited.failure() == "response body over max_body_bytes (10)");
+
+  detail::MemorySink fixed(0, 5);  // a buffer of 5 bytes keeps the first 5
+  fixed.begin(200, -1, {});
+  CHECK(fixed.write_from(4, copy_of("wxyz")) == Status::complete);
+  CHECK(fixed.write_from(4, copy_of("1234")) == Status::complete);
+  CHECK(fixed.body() == "wxyz1");
+  CHECK(fixed.total_bytes() == 8);
+}
+
 TEST_CASE("FileSink: a taken temporary name is skipped and left alone, all names taken is -4 with a reason") {
   // The temporary name used to come from the process id, so a file a crashed run left behind
   // under it failed every later download to that target (faults.files has the end-to-end case).

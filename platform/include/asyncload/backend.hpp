@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,6 +42,16 @@ public:
   /// Appends decoded body bytes. Returns Status::complete to go on, or the failure (file_error,
   /// too_large) with which the backend must end the transfer.
   virtual Status write(std::string_view bytes) = 0;
+  /// Appends `bytes` decoded body bytes that `copy_into(where)` copies to `where`, for a backend
+  /// whose bytes sit where no string_view can point (web/: an XHR's ArrayBuffer, outside the
+  /// wasm heap). A sink that holds the body in memory has them copied straight to their place,
+  /// once; the default copies them into a buffer of its own and write()s that. Returns as
+  /// write() does; copy_into is not called when the bytes are refused.
+  virtual Status write_from(std::size_t bytes, const std::function<void(char* where)>& copy_into) {
+    std::unique_ptr<char[]> buffer(new char[bytes]);
+    copy_into(buffer.get());
+    return write(std::string_view(buffer.get(), bytes));
+  }
   /// Why the last write failed, for the event's "error".
   virtual std::string failure() const = 0;
 };
