@@ -95,8 +95,13 @@ void set_asyncload_options(CURL* easy, CURLSH* cookies) {
   curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 100L * 1024);
-  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "asyncload/0.1.0");
+  curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  // User-Agent and Accept-Encoding as asyncload sends a plain GET's: one header list, built once.
+  static curl_slist* const plain_get = [] {
+    curl_slist* list = curl_slist_append(nullptr, "User-Agent: asyncload/0.1.0");
+    return list ? curl_slist_append(list, "Accept-Encoding: gzip, deflate, br, zstd") : nullptr;
+  }();
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, plain_get);
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 60000L);

@@ -112,6 +112,7 @@ public:
     if (io_thread_.joinable()) throw std::logic_error("CurlBackend::bind called twice");
     events_ = &events;
     settings_ = settings;
+    default_headers_ = std::make_unique<native::DefaultRequestHeaders>(settings_.user_agent);
     max_running_ = settings.max_connections;  // >= 1, resolved by the core
     // Every handle is running or idle: with room for all of them, moving a transfer or a
     // handle between the two never allocates, so the I/O thread's clean-up cannot fail.
@@ -227,7 +228,7 @@ private:
 
   void launch(CurlTransfer& job) {
     CURL* easy = take_idle_handle();
-    CURLcode setup = easy ? job.configure(easy) : CURLE_OUT_OF_MEMORY;
+    CURLcode setup = easy ? job.configure(easy, *default_headers_) : CURLE_OUT_OF_MEMORY;
     if (setup == CURLE_OK) setup = job.watches_stall() ? sockets_.watch(easy, &job) : native::SocketActivity::unwatch(easy);
     const CURLMcode added = setup != CURLE_OK            ? CURLM_OK
                             : fail_point(Call::multi_add) ? CURLM_OUT_OF_MEMORY
@@ -358,7 +359,7 @@ private:
   CURL* take_idle_handle() {
     if (idle_handles_.empty()) {
       CURL* easy = fail_point(Call::easy_init) ? nullptr : curl_easy_init();
-      if (easy && (CurlTransfer::prepare_handle(easy, cookies_, settings_) != CURLE_OK || sockets_.prepare(easy) != CURLE_OK)) {
+      if (easy && (CurlTransfer::prepare_handle(easy, cookies_, settings_, *default_headers_) != CURLE_OK || sockets_.prepare(easy) != CURLE_OK)) {
         discard_handle(easy);
         return nullptr;
       }
@@ -386,6 +387,7 @@ private:
   CURLSH* cookies_ = nullptr;
   Events* events_ = nullptr;
   BackendSettings settings_;
+  std::unique_ptr<native::DefaultRequestHeaders> default_headers_;  // from bind(), for every handle
   std::size_t max_running_ = 64;
   std::thread io_thread_;
 

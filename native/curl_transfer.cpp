@@ -10,6 +10,7 @@
 #include <cassert>
 #include <charconv>
 #include <climits>
+#include <new>
 #include <string_view>
 #include <utility>
 
@@ -74,9 +75,9 @@ std::string content_encoding(const Headers& headers) {
   return codings;
 }
 
-// The request headers as curl should send them: the caller's, in order, then what suppresses a
-// curl default the caller did not ask for. A caller header replaces curl's own of that name.
-curl_slist* build_request_headers(const Transfer& transfer, bool sends_body) {
+// The request headers as curl should send them: the caller's, in order, then the defaults the
+// caller did not replace, then what suppresses a curl default the caller did not ask for.
+curl_slist* build_request_headers(const Transfer& transfer, bool sends_body, const std::string& user_agent_line) {
   curl_slist* list = nullptr;
   bool out_of_memory = false;
   std::string line;
@@ -97,9 +98,14 @@ curl_slist* build_request_headers(const Transfer& transfer, bool sends_body) {
     }
     append(line);
   }
+  if (!has_header(transfer.headers, "User-Agent")) append(user_agent_line);
+  // Accept-Encoding names what the decoder knows, or only identity for a resumable download
+  // (byte ranges count the bytes of one coding).
+  if (!has_header(transfer.headers, "Accept-Encoding"))
+    append(std::string("Accept-Encoding: ") + (transfer.identity_encoding ? "identity" : accepted_encodings));
   // curl would send "Expect: 100-continue" before a large body and wait up to a second for
   // the interim answer: a round trip nobody asked for.
-  if (!has_header(transfer.headers, "Expect")) append("Expect:");
+  if (sends_body && !has_header(transfer.headers, "Expect")) append("Expect:");
   // With POSTFIELDS curl would invent "application/x-www-form-urlencoded". Send the body as
   // given instead, like a browser sending bytes (the core adds the type for http_post_string).
   if (sends_body && !has_header(transfer.headers, "Content-Type")) append("Content-Type:");
@@ -112,6 +118,24 @@ curl_slist* build_request_headers(const Transfer& transfer, bool sends_body) {
 
 }  // namespace
 
+DefaultRequestHeaders::DefaultRequestHeaders(const std::string& user_agent)
+    : user_agent_line_("User-Agent: " + user_agent) {
+  const std::string accept_encoding_line = std::string("Accept-Encoding: ") + accepted_encodings;
+  plain_get_ = curl_slist_append(nullptr, user_agent_line_.c_str());
+  curl_slist* longer = plain_get_ ? curl_slist_append(plain_get_, accept_encoding_line.c_str()) : nullptr;
+  proxy_ = curl_slist_append(nullptr, user_agent_line_.c_str());
+  if (!longer || !proxy_) {
+    curl_slist_free_all(plain_get_);
+    curl_slist_free_all(proxy_);
+    throw std::bad_alloc();
+  }
+}
+
+DefaultRequestHeaders::~DefaultRequestHeaders() {
+  curl_slist_free_all(plain_get_);
+  curl_slist_free_all(proxy_);
+}
+
 CurlTransfer::CurlTransfer(Transfer transfer, Events& events)
     : transfer_(std::move(transfer)), events_(events) {}
 
@@ -122,7 +146,8 @@ CurlTransfer::~CurlTransfer() {
 
 // --- the scheduler's transitions ------------------------------------------------------------
 
-CURLcode CurlTransfer::prepare_handle(CURL* easy, CURLSH* cookies, const BackendSettings& settings) {
+CURLcode CurlTransfer::prepare_handle(CURL* easy, CURLSH* cookies, const BackendSettings& settings,
+                                      const DefaultRequestHeaders& defaults) {
   EasyOptions options(easy);
   auto set = [&](CURLoption option, auto value) { options.set(option, value); };
   // Only http and https are ever fetched, also after a redirect.
@@ -146,7 +171,7 @@ CURLcode CurlTransfer::prepare_handle(CURL* easy, CURLSH* cookies, const Backend
   // The body is decoded here (content_decoding.hpp), not by libcurl, which never checks that a
   // compressed stream ended.
   set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
-  if (!settings.user_agent.empty()) set(CURLOPT_USERAGENT, settings.user_agent.c_str());
+  set(CURLOPT_PROXYHEADER, defaults.proxy());  // the server's User-Agent: configure()
   // TLS verification stays at curl's defaults (on). CAINFO replaces curl's default bundle
   // file, but not its default CA directory: on builds that have one (Debian and Ubuntu:
   // /etc/ssl/certs, with OpenSSL) the system roots stay trusted and ca_file adds to them.
@@ -158,7 +183,7 @@ CURLcode CurlTransfer::prepare_handle(CURL* easy, CURLSH* cookies, const Backend
   return options.result();
 }
 
-CURLcode CurlTransfer::configure(CURL* easy) {
+CURLcode CurlTransfer::configure(CURL* easy, const DefaultRequestHeaders& defaults) {
   assert(state_ == State::waiting && !easy_);
   easy_ = easy;
   EasyOptions options(easy);
@@ -172,9 +197,6 @@ CURLcode CurlTransfer::configure(CURL* easy) {
   // Over TLS, wait for a connection still handshaking to say whether it multiplexes rather
   // than opening one connection per request of a burst. (Cleartext stays HTTP/1.1.)
   set(CURLOPT_PIPEWAIT, detail::istarts_with(transfer_.url, "https:") ? 1L : 0L);
-  // Accept-Encoding names what the decoder knows, or only identity for a resumable download
-  // (byte ranges count the bytes of one coding).
-  set(CURLOPT_ACCEPT_ENCODING, transfer_.identity_encoding ? "identity" : accepted_encodings);
 
   // max_redirects 0 means "follow none": the 3xx itself is the final response (status 0).
   set(CURLOPT_FOLLOWLOCATION, transfer_.max_redirects > 0 ? 1L : 0L);
@@ -213,10 +235,15 @@ CURLcode CurlTransfer::configure(CURL* easy) {
   }
   if (options.result() != CURLE_OK) return options.result();
 
-  request_headers_ = build_request_headers(transfer_, sends_body);
-  // Never empty otherwise: it holds "Expect:" or the caller's Expect at least.
-  if (!request_headers_) return CURLE_OUT_OF_MEMORY;
-  set(CURLOPT_HTTPHEADER, request_headers_);
+  // User-Agent and Accept-Encoding are request headers here (DefaultRequestHeaders).
+  if (transfer_.headers.empty() && !sends_body && !transfer_.identity_encoding) {
+    set(CURLOPT_HTTPHEADER, defaults.plain_get());
+  } else {
+    request_headers_ = build_request_headers(transfer_, sends_body, defaults.user_agent_line());
+    // Never empty otherwise: it holds the User-Agent, the caller's or ours, at least.
+    if (!request_headers_) return CURLE_OUT_OF_MEMORY;
+    set(CURLOPT_HTTPHEADER, request_headers_);
+  }
   return options.result();
 }
 
@@ -321,6 +348,8 @@ size_t CurlTransfer::take_header_line(std::string_view line) {
     }
     if (std::string conflict = conflicting_length(line, framed_length_); !conflict.empty())
       return stop(Status::network_error, std::move(conflict));
+    // One allocation for a usual response's headers rather than one per doubling.
+    if (response_headers_.capacity() == 0) response_headers_.reserve(16);
     detail::add_header_line(response_headers_, line);  // folded lines too
     return length;
   }

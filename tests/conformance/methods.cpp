@@ -127,6 +127,26 @@ TEST_CASE("10. the default User-Agent is asyncload/<version>, Options::user_agen
   CHECK(json_string(echo_headers(echo), "user-agent") == "mygame/2.1");
 }
 
+// The defaults travel in the request's header list (native/curl_transfer.hpp): a caller's own
+// header of that name is sent instead, once, never beside the default.
+TEST_CASE("10. a given User-Agent or Accept-Encoding replaces the default one") {
+  Http http;
+  if (http.capabilities().backend != "curl") return;  // browsers forbid both
+  const std::string agent = "asyncload/" + std::string(asyncload::version);
+  auto echo = echo_of(http, http.http_get(url("/echo")));
+  const std::string codings = json_string(echo_headers(echo), "accept-encoding");
+  CHECK(codings.starts_with("gzip, deflate"));  // and br, zstd where this build decodes them
+  echo = echo_of(http, http.http_request(url("/echo"), "GET", {{"User-Agent", "mygame/3"}}, ""));
+  CHECK(json_string(echo_headers(echo), "user-agent") == "mygame/3");
+  echo = echo_of(http, http.http_request(url("/echo"), "GET", {{"Accept-Encoding", "gzip"}}, ""));
+  CHECK(json_string(echo_headers(echo), "accept-encoding") == "gzip");
+  CHECK(json_string(echo_headers(echo), "user-agent") == agent);
+  // A POST builds a list of its own: the defaults are in it, once.
+  echo = echo_of(http, http.http_post_string(url("/echo"), "a=1"));
+  CHECK(json_string(echo_headers(echo), "user-agent") == agent);
+  CHECK(json_string(echo_headers(echo), "accept-encoding") == codings);
+}
+
 TEST_CASE("10. a large body (8 MB) arrives intact") {
   Http http;
   std::string body;
