@@ -165,8 +165,11 @@ Status FileSink::write(std::string_view bytes) {
   // Starts writing back what came in so far, here on the backend's thread. Otherwise the rename
   // in commit() would, on the game thread: ext4 flushes a file renamed over another one
   // (auto_da_alloc), 0.14 s for 1 GiB of dirty pages on the benchmark machine. Only then: the
-  // writeback slows the download itself, and a rename onto a new name flushes nothing.
-  if (replacing_ && written_ - written_back_ >= writeback_step) {
+  // writeback slows the download itself, and a rename onto a new name flushes nothing. The
+  // last step goes once the body is whole (its announced length): left dirty, it cost the
+  // rename ~1 ms (bench/findings.md).
+  const bool whole = expected_ > 0 && written_ == expected_;
+  if (replacing_ && (written_ - written_back_ >= writeback_step || (whole && written_ > written_back_))) {
     files::start_writeback(file_, written_back_, written_ - written_back_);
     written_back_ = written_;
   }
