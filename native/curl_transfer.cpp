@@ -171,7 +171,9 @@ CURLcode CurlTransfer::prepare_handle(CURL* easy, CURLSH* cookies, const Backend
   // The body is decoded here (content_decoding.hpp), not by libcurl, which never checks that a
   // compressed stream ended.
   set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
-  set(CURLOPT_PROXYHEADER, defaults.proxy());  // the server's User-Agent: configure()
+  // A proxy's CONNECT gets the User-Agent from here; the server gets it from the request's
+  // header list (configure()).
+  set(CURLOPT_PROXYHEADER, defaults.proxy());
   // TLS verification stays at curl's defaults (on). CAINFO replaces curl's default bundle
   // file, but not its default CA directory: on builds that have one (Debian and Ubuntu:
   // /etc/ssl/certs, with OpenSSL) the system roots stay trusted and ca_file adds to them.
