@@ -10,6 +10,7 @@
 #include <cassert>
 #include <charconv>
 #include <climits>
+#include <memory>
 #include <new>
 #include <string_view>
 #include <utility>
@@ -78,14 +79,20 @@ std::string content_encoding(const Headers& headers) {
 // The request headers as curl should send them: the caller's, in order, then the defaults the
 // caller did not replace, then what suppresses a curl default the caller did not ask for.
 curl_slist* build_request_headers(const Transfer& transfer, bool sends_body, const std::string& user_agent_line) {
-  curl_slist* list = nullptr;
+  // Freed if a line cannot be made: std::bad_alloc from a string (found by torture mode) or a
+  // failed append.
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> list(nullptr, &curl_slist_free_all);
   bool out_of_memory = false;
   std::string line;
   auto append = [&](const std::string& text) {
     if (out_of_memory) return;
-    curl_slist* longer = curl_slist_append(list, text.c_str());
-    if (longer) list = longer;
-    else out_of_memory = true;
+    curl_slist* longer = curl_slist_append(list.get(), text.c_str());
+    if (!longer) {
+      out_of_memory = true;
+      return;
+    }
+    (void)list.release();  // the same list, one line longer
+    list.reset(longer);
   };
   for (const auto& [name, value] : transfer.headers) {
     line.assign(name);
@@ -109,11 +116,7 @@ curl_slist* build_request_headers(const Transfer& transfer, bool sends_body, con
   // With POSTFIELDS curl would invent "application/x-www-form-urlencoded". Send the body as
   // given instead, like a browser sending bytes (the core adds the type for http_post_string).
   if (sends_body && !has_header(transfer.headers, "Content-Type")) append("Content-Type:");
-  if (out_of_memory) {
-    curl_slist_free_all(list);
-    return nullptr;
-  }
-  return list;
+  return out_of_memory ? nullptr : list.release();
 }
 
 }  // namespace
