@@ -78,22 +78,13 @@ std::string content_encoding(const Headers& headers) {
 
 // The request headers as curl should send them: the caller's, in order, then the defaults the
 // caller did not replace, then what suppresses a curl default the caller did not ask for.
-curl_slist* build_request_headers(const Transfer& transfer, bool sends_body, const std::string& user_agent_line) {
-  // Freed if a line cannot be made: std::bad_alloc from a string (found by torture mode) or a
-  // failed append.
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> list(nullptr, &curl_slist_free_all);
-  bool out_of_memory = false;
+// The list is freed if a line cannot be made: std::bad_alloc from a string (found by torture
+// mode) or a failed append.
+curl_slist* build_request_headers(const Transfer& transfer, bool sends_body, const DefaultRequestHeaders& defaults) {
+  DefaultRequestHeaders::List list(nullptr, &curl_slist_free_all);
+  bool appended = true;
+  auto append = [&](const std::string& line) { appended = appended && DefaultRequestHeaders::append(list, line); };
   std::string line;
-  auto append = [&](const std::string& text) {
-    if (out_of_memory) return;
-    curl_slist* longer = curl_slist_append(list.get(), text.c_str());
-    if (!longer) {
-      out_of_memory = true;
-      return;
-    }
-    (void)list.release();  // the same list, one line longer
-    list.reset(longer);
-  };
   for (const auto& [name, value] : transfer.headers) {
     line.assign(name);
     // To curl "Name:" means "remove this header"; "Name;" is how it sends an empty value.
@@ -105,38 +96,33 @@ curl_slist* build_request_headers(const Transfer& transfer, bool sends_body, con
     }
     append(line);
   }
-  if (!has_header(transfer.headers, "User-Agent")) append(user_agent_line);
-  // Accept-Encoding names what the decoder knows, or only identity for a resumable download
-  // (byte ranges count the bytes of one coding).
-  if (!has_header(transfer.headers, "Accept-Encoding"))
-    append(std::string("Accept-Encoding: ") + (transfer.identity_encoding ? "identity" : accepted_encodings));
+  if (!has_header(transfer.headers, "User-Agent")) append(defaults.user_agent_line());
+  if (!has_header(transfer.headers, "Accept-Encoding")) append(defaults.accept_encoding_line(transfer.identity_encoding));
   // curl would send "Expect: 100-continue" before a large body and wait up to a second for
   // the interim answer: a round trip nobody asked for.
   if (sends_body && !has_header(transfer.headers, "Expect")) append("Expect:");
   // With POSTFIELDS curl would invent "application/x-www-form-urlencoded". Send the body as
   // given instead, like a browser sending bytes (the core adds the type for http_post_string).
   if (sends_body && !has_header(transfer.headers, "Content-Type")) append("Content-Type:");
-  return out_of_memory ? nullptr : list.release();
+  return appended ? list.release() : nullptr;
 }
 
 }  // namespace
 
-DefaultRequestHeaders::DefaultRequestHeaders(const std::string& user_agent)
-    : user_agent_line_("User-Agent: " + user_agent) {
-  const std::string accept_encoding_line = std::string("Accept-Encoding: ") + accepted_encodings;
-  plain_get_ = curl_slist_append(nullptr, user_agent_line_.c_str());
-  curl_slist* longer = plain_get_ ? curl_slist_append(plain_get_, accept_encoding_line.c_str()) : nullptr;
-  proxy_ = curl_slist_append(nullptr, user_agent_line_.c_str());
-  if (!longer || !proxy_) {
-    curl_slist_free_all(plain_get_);
-    curl_slist_free_all(proxy_);
-    throw std::bad_alloc();
-  }
+bool DefaultRequestHeaders::append(List& list, const std::string& line) {
+  curl_slist* longer = curl_slist_append(list.get(), line.c_str());
+  if (!longer) return false;
+  (void)list.release();  // the same list, one line longer (or the first line of a new one)
+  list.reset(longer);
+  return true;
 }
 
-DefaultRequestHeaders::~DefaultRequestHeaders() {
-  curl_slist_free_all(plain_get_);
-  curl_slist_free_all(proxy_);
+DefaultRequestHeaders::DefaultRequestHeaders(const std::string& user_agent)
+    : user_agent_line_("User-Agent: " + user_agent),
+      accept_encoding_line_(std::string("Accept-Encoding: ") + accepted_encodings) {
+  if (!append(plain_get_, user_agent_line_) || !append(plain_get_, accept_encoding_line_) ||
+      !append(proxy_, user_agent_line_))
+    throw std::bad_alloc();
 }
 
 CurlTransfer::CurlTransfer(Transfer transfer, Events& events)
@@ -244,7 +230,7 @@ CURLcode CurlTransfer::configure(CURL* easy, const DefaultRequestHeaders& defaul
   if (transfer_.headers.empty() && !sends_body && !transfer_.identity_encoding) {
     set(CURLOPT_HTTPHEADER, defaults.plain_get());
   } else {
-    request_headers_ = build_request_headers(transfer_, sends_body, defaults.user_agent_line());
+    request_headers_ = build_request_headers(transfer_, sends_body, defaults);
     // Never empty otherwise: it holds the User-Agent, the caller's or ours, at least.
     if (!request_headers_) return CURLE_OUT_OF_MEMORY;
     set(CURLOPT_HTTPHEADER, request_headers_);

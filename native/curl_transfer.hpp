@@ -48,21 +48,29 @@ using Clock = std::chrono::steady_clock;
 // header of the caller's, no body, any coding) sends `plain_get()`, built once per backend.
 class DefaultRequestHeaders {
 public:
+  using List = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
+  // Appends `line` to `list`; false when curl could not (out of memory), the list unchanged.
+  static bool append(List& list, const std::string& line);
+
   explicit DefaultRequestHeaders(const std::string& user_agent);  // throws std::bad_alloc
-  ~DefaultRequestHeaders();
-  DefaultRequestHeaders(const DefaultRequestHeaders&) = delete;
-  DefaultRequestHeaders& operator=(const DefaultRequestHeaders&) = delete;
 
   const std::string& user_agent_line() const { return user_agent_line_; }
-  curl_slist* plain_get() const { return plain_get_; }
+  // What the decoder knows, or only identity for a resumable download (byte ranges count the
+  // bytes of one coding).
+  const std::string& accept_encoding_line(bool identity) const {
+    return identity ? identity_line_ : accept_encoding_line_;
+  }
+  curl_slist* plain_get() const { return plain_get_.get(); }
   // CURLOPT_PROXYHEADER: a proxy's CONNECT request gets the User-Agent too, as it did from
   // CURLOPT_USERAGENT (the request's own list goes to the server only).
-  curl_slist* proxy() const { return proxy_; }
+  curl_slist* proxy() const { return proxy_.get(); }
 
 private:
   std::string user_agent_line_;
-  curl_slist* plain_get_ = nullptr;
-  curl_slist* proxy_ = nullptr;
+  std::string accept_encoding_line_;
+  std::string identity_line_ = "Accept-Encoding: identity";
+  List plain_get_{nullptr, &curl_slist_free_all};
+  List proxy_{nullptr, &curl_slist_free_all};
 };
 
 class CurlTransfer {
